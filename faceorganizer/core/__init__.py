@@ -1,0 +1,1 @@
+"""Qt-free core: everything the app does, usable headless from the CLI and tests."""
