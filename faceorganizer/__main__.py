@@ -1,0 +1,24 @@
+"""Entry point: no arguments (or a folder) opens the app; a subcommand runs the CLI."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+
+from faceorganizer.cli import COMMANDS, run_cli
+
+
+def main(argv: list[str] | None = None) -> int:
+    multiprocessing.freeze_support()  # the scan's process pool inside a frozen bundle
+    args = sys.argv[1:] if argv is None else argv
+    if args and (args[0] in COMMANDS or args[0].startswith("-")):
+        return run_cli(args)
+    try:
+        from faceorganizer.ui.app import run_app
+    except ImportError:
+        return run_cli(args)
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""The scan pipeline as a generator of progress: sync → faces → people.
+
+Callers (CLI, GUI worker, tests) drive the generator and may stop between items by
+making ``cancelled()`` return True. Every processed file is committed on its own, so a
+cancel or a crash loses at most the files in flight; the next scan resumes with the
+files still marked pending. Detection and embedding run in a pool of processes, one
+per core, each holding its own models.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from faceorganizer.core.catalog import Catalog, FaceRecord
+from faceorganizer.core.detect import Detector, HogDetector
+from faceorganizer.core.embed import DlibEmbedder, Embedder
+from faceorganizer.core.images import ImageError, face_thumbnail, load_photo
+from faceorganizer.core.people import recluster
+from faceorganizer.core.scan import SyncReport, sync_catalog
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How faces are found and grouped. Defaults come from measurements (README)."""
+
+    max_side: int = 1600  # long side of the working image for detection
+    upsample: int | None = None  # HOG upsampling; None = only for small images
+    workers: int = 0  # processes for detection/embedding; 0 = one per core
+    algorithm: str = "chinese-whispers"
+    threshold: float | None = None  # None = the algorithm's default
+
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Progress:
+    stage: str  # "sync", "faces", "cluster", "done"
+    done: int
+    total: int
+    path: str = ""
+    error: str = ""  # set when this file was skipped, with the reason
+
+
+@dataclass(frozen=True)
+class FileResult:
+    faces: list[FaceRecord]
+    size: tuple[int, int] | None
+    error: str | None
+
+
+@dataclass
+class ScanSummary:
+    sync: SyncReport = field(default_factory=SyncReport)
+    processed: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    cancelled: bool = False
+
+
+class FaceFinder:
+    """Decode → detect → landmarks → embed for one file; one instance per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.detector: Detector = HogDetector(settings.upsample)
+        self.embedder: Embedder = DlibEmbedder()
+
+    def process(self, path: Path) -> FileResult:
+        try:
+            photo = load_photo(path, self.settings.max_side)
+        except ImageError as exc:
+            return FileResult([], None, str(exc))
+        detections = self.detector.detect(photo.rgb)
+        vectors = self.embedder.embed(photo.rgb, [d.landmarks for d in detections])
+        faces = []
+        for detection, vector in zip(detections, vectors, strict=True):
+            box = tuple(v / photo.scale for v in detection.box)
+            faces.append(
+                FaceRecord(
+                    box=(box[0], box[1], box[2], box[3]),
+                    score=detection.score,
+                    landmarks=detection.landmarks / photo.scale,
+                    thumb=face_thumbnail(photo, (box[0], box[1], box[2], box[3])),
+                    embedding=vector,
+                    model=self.embedder.model_id,
+                )
+            )
+        return FileResult(faces, photo.original_size, None)
+
+
+_finder: FaceFinder | None = None
+
+
+def _init_worker(settings: Settings) -> None:
+    global _finder
+    _finder = FaceFinder(settings)
+
+
+def _process_in_worker(path: Path) -> FileResult:
+    assert _finder is not None
+    return _finder.process(path)
+
+
+def find_faces(
+    catalog: Catalog,
+    root: Path,
+    settings: Settings,
+    cancelled: Callable[[], bool],
+    summary: ScanSummary,
+) -> Iterator[Progress]:
+    """Process every pending file; commits each result as it arrives."""
+    pending = catalog.files("pending")
+    total = len(pending)
+    yield Progress("faces", 0, total)
+    if not pending:
+        return
+    workers = min(settings.worker_count(), total)
+    context = multiprocessing.get_context("spawn")  # fork is unsafe beside Qt threads
+    with ProcessPoolExecutor(workers, context, _init_worker, (settings,)) as pool:
+        queue = iter(pending)
+        running: dict[Future[FileResult], tuple[int, str]] = {}
+
+        def submit_next() -> None:
+            row = next(queue, None)
+            if row is not None:
+                running[pool.submit(_process_in_worker, root / row.path)] = (row.id, row.path)
+
+        for _ in range(workers * 2):
+            submit_next()
+        while running:
+            if cancelled():
+                summary.cancelled = True
+                for future in running:
+                    future.cancel()
+                return
+            finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in finished:
+                file_id, path = running.pop(future)
+                result = future.result()
+                if result.error:
+                    catalog.record_error(file_id, result.error)
+                    summary.skipped.append((path, result.error))
+                else:
+                    catalog.record_faces(file_id, result.faces, result.size)
+                summary.processed += 1
+                submit_next()
+                yield Progress("faces", summary.processed, total, path, result.error or "")
+
+
+def scan(
+    catalog: Catalog,
+    root: Path,
+    settings: Settings | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
+    summary: ScanSummary | None = None,
+) -> Iterator[Progress]:
+    """The whole scan of a library folder, as progress events."""
+    settings = settings or Settings()
+    summary = summary if summary is not None else ScanSummary()
+    root = root.resolve()
+    catalog.set_root(root)
+    started = time.perf_counter()
+    yield Progress("sync", 0, 0)
+    summary.sync = sync_catalog(catalog, root)
+    summary.skipped.extend(summary.sync.unreadable)
+    summary.seconds["sync"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    yield from find_faces(catalog, root, settings, cancelled, summary)
+    summary.seconds["faces"] = time.perf_counter() - started
+    if summary.cancelled:
+        return
+
+    started = time.perf_counter()
+    yield Progress("cluster", 0, 1)
+    recluster(catalog, settings.algorithm, settings.threshold)
+    summary.seconds["cluster"] = time.perf_counter() - started
+    yield Progress("done", 1, 1)
