@@ -143,13 +143,17 @@ class Catalog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, check_same_thread=False)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 10000")
-        if not readonly:
-            self.db.execute("PRAGMA journal_mode = WAL")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
-        self._check_version()
+        try:
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA busy_timeout = 10000")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+            self._check_version()
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
         if root is not None:
             self.set_root(root)
 
@@ -166,10 +170,7 @@ class Catalog:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
-        try:
-            version = self.schema_version()
-        except sqlite3.DatabaseError as exc:
-            raise CatalogError(f"{self.path} is not a faceorganizer catalog: {exc}") from exc
+        version = self.schema_version()
         self._check_version()
         for number in range(version, SCHEMA_VERSION):
             # executescript runs the step and its version bump in one transaction.
@@ -325,8 +326,7 @@ class Catalog:
         """
         model = model or self.dominant_model()
         rows = self.db.execute(
-            "SELECT id, file_id, embedding FROM faces WHERE ignored = 0 AND model = ? "
-            "ORDER BY id",
+            "SELECT id, file_id, embedding FROM faces WHERE ignored = 0 AND model = ? ORDER BY id",
             (model,),
         ).fetchall()
         ids = np.array([r[0] for r in rows], dtype=np.int64)

@@ -178,10 +178,16 @@ class Editor:
         return person_id
 
     def split(self, face_ids: list[int]) -> int:
-        """Pick faces out of their person into a new one; they never go back."""
+        """Pick faces out of their person into a new one; they never go back.
+
+        The faces left behind are locked too: the user has looked at both groups and
+        said they differ, so a re-cluster must not pour one into the other."""
         state = self.catalog.face_state(face_ids)
         new_id = self.next_person_id()
         change = Change(persons={new_id: (None, 0)})
+        for old_person in {person for person, _, _ in state.values() if person is not None}:
+            for face_id in self.catalog.faces_of_person(old_person):
+                change.faces[face_id] = (old_person, 1, 0)
         for face_id, (old_person, _locked, _ignored) in state.items():
             change.faces[face_id] = (new_id, 1, 0)
             if old_person is not None:

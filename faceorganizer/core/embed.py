@@ -22,7 +22,9 @@ def _full_object_detection(points: np.ndarray) -> dlib.full_object_detection:
     x0, y0 = points.min(axis=0)
     x1, y1 = points.max(axis=0)
     rect = dlib.rectangle(int(x0), int(y0), int(x1), int(y1))
-    return dlib.full_object_detection(rect, [dlib.point(int(round(x)), int(round(y))) for x, y in points])
+    return dlib.full_object_detection(
+        rect, [dlib.point(int(round(x)), int(round(y))) for x, y in points]
+    )
 
 
 class DlibEmbedder:

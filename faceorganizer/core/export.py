@@ -17,14 +17,16 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from faceorganizer.core.catalog import Catalog, default_person_name
 
 UNKNOWN_FOLDER = "Unknown"
 MANIFEST = "manifest.csv"
-_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)}
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{i}" for p in ("COM", "LPT") for i in range(1, 10)
+}
 _UNSAFE = re.compile(r'[\x00-\x1f<>:"/\\|?*]')
 
 
@@ -32,7 +34,7 @@ class ExportError(Exception):
     """The export cannot go on (destination unwritable, disk full); the message says why."""
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     COPY = "copy"
     HARDLINK = "hardlink"
     SYMLINK = "symlink"
@@ -165,8 +167,8 @@ def export(
     destination = destination.expanduser().absolute()
     try:
         destination.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=destination, prefix=".write-test-")
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=destination, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise ExportError(f"cannot write to {destination}: {exc.strerror or exc}") from exc
 

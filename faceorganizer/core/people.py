@@ -137,7 +137,9 @@ def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[l
     keep = np.array([int(f) in members for f in face_ids], dtype=bool)
     if keep.sum() < 2:
         return [sorted(members)]
-    labels = cluster(vectors[keep], "chinese-whispers", threshold, Constraints(photo=file_ids[keep]))
+    labels = cluster(
+        vectors[keep], "chinese-whispers", threshold, Constraints(photo=file_ids[keep])
+    )
     groups: dict[int, list[int]] = defaultdict(list)
     for face_id, label in zip(face_ids[keep].tolist(), labels.tolist(), strict=True):
         groups[label].append(face_id)

@@ -1,0 +1,84 @@
+"""The CLI as scripts use it: real processes, real models, exit codes and output."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {"HOME": str(home), "XDG_DATA_HOME": str(home / "data"), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(
+        [sys.executable, "-m", "faceorganizer", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+def test_scan_then_export_with_default_catalog(small_library: Path, tmp_path: Path) -> None:
+    scanned = cli("scan", str(small_library), "--workers", "1", home=tmp_path)
+    assert scanned.returncode == 0, scanned.stderr
+    faces = int(scanned.stdout.split("Faces: ")[1].split()[0])
+    assert faces >= 7  # one per portrait, more in the group photo
+    assert (tmp_path / "data" / "faceorganizer" / "libraries").is_dir()
+    assert not list(small_library.rglob("*.sqlite"))  # nothing written into the photos
+
+    again = cli("scan", str(small_library), home=tmp_path)
+    assert "0 processed" in again.stdout
+
+    out = tmp_path / "export"
+    exported = cli("export", str(out), "--include-unknown", home=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert (out / "manifest.csv").is_file()
+    assert len([p for p in out.iterdir() if p.is_dir()]) >= 2
+
+    info = cli("info", home=tmp_path)
+    assert "People:" in info.stdout
+
+
+def test_eval_json_has_the_documented_keys(faces_dev: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "labeled"
+    for name in ("Barack_Obama", "Joe_Biden", "_noface"):
+        (folder / name).mkdir(parents=True)
+        for photo in sorted((faces_dev / name).iterdir())[:2]:
+            (folder / name / photo.name).write_bytes(photo.read_bytes())
+    result = cli("eval", str(folder), "--json", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    keys = "nmi ari pairwise_precision pairwise_recall pairwise_f bcubed_precision "
+    keys += "bcubed_recall bcubed_f clusters faces images images_without_face seconds"
+    assert set(keys.split()) <= set(report)
+    assert report["images"] == 4
+    assert report["pairwise_f"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("scan", "/no/such/folder"),
+        ("export", "/proc/forbidden-export", "--catalog", "/no/such.sqlite"),
+        ("cluster", "--catalog", "/no/such.sqlite"),
+    ],
+)
+def test_bad_arguments_give_a_message_and_non_zero_exit(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
+    result = cli(*args, home=tmp_path)
+    assert result.returncode != 0
+    assert "error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_export_destination(scanned: tuple[Path, object], tmp_path: Path) -> None:
+    catalog = tmp_path / "c.sqlite"
+    shutil.copy(scanned[0], catalog)
+    result = cli("export", "/proc/not-writable", "--catalog", str(catalog), home=tmp_path)
+    assert result.returncode == 1
+    assert "cannot write" in result.stderr
