@@ -36,7 +36,7 @@ def fingerprint(root: Path) -> dict[Path, tuple[str, int]]:
         ("a/b\\c", "a_b_c"),
         ("..", "Person 001"),
         ("CON", "CON_"),
-        ("nul.txt", "nul.txt_"),
+        ("nul.txt", "nul_.txt"),
         ("Tante Anna. ", "Tante Anna"),
         ("x" * 300, "x" * 100),
         ("   ", "Person 001"),
@@ -135,3 +135,29 @@ def test_destination_that_is_a_file_is_a_clear_error(catalog: Catalog, tmp_path:
     with pytest.raises(ExportError, match="cannot write"):
         run_export(catalog, dest, Options())
     assert dest.read_bytes() == b"x"
+
+
+def test_full_disk_leaves_no_half_written_file(
+    catalog: Catalog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the disk fills up while the third photo is being copied."""
+    import errno
+    import shutil
+
+    real_copy = shutil.copy2
+    calls = []
+
+    def filling_copy(source: str, target: str) -> None:
+        calls.append(source)
+        if len(calls) == 3:
+            Path(target).write_bytes(b"partial")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_copy(source, target)
+
+    monkeypatch.setattr(shutil, "copy2", filling_copy)
+    dest = tmp_path / "out"
+    with pytest.raises(ExportError, match="No space left"):
+        run_export(catalog, dest, Options())
+    written = [p for p in dest.rglob("*") if p.is_file()]
+    assert len(written) == 2
+    assert all(p.stat().st_size > 1000 for p in written)  # only whole photos

@@ -58,8 +58,9 @@ class ExportReport:
 def safe_folder_name(name: str, fallback: str) -> str:
     """A folder name that is valid on Windows, macOS and Linux."""
     cleaned = _UNSAFE.sub("_", name).strip().rstrip(". ")
-    if cleaned.upper().split(".")[0] in _WINDOWS_RESERVED:
-        cleaned = f"{cleaned}_"
+    base, dot, rest = cleaned.partition(".")
+    if base.upper().rstrip() in _WINDOWS_RESERVED:  # "NUL.txt" is reserved on Windows too
+        cleaned = f"{base}_{dot}{rest}"
     if cleaned in ("", ".", ".."):
         cleaned = fallback
     return cleaned[:100].rstrip(". ") or fallback

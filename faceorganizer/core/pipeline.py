@@ -12,12 +12,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faceorganizer.core.catalog import Catalog, FaceRecord
+from faceorganizer.core.catalog import Catalog, FaceRecord, FileRow
 from faceorganizer.core.detect import Detector, HogDetector
 from faceorganizer.core.embed import DlibEmbedder, Embedder
 from faceorganizer.core.images import ImageError, face_thumbnail, load_photo
@@ -48,6 +50,9 @@ class Progress:
     error: str = ""  # set when this file was skipped, with the reason
 
 
+CRASH_MESSAGE = "crashed the face detector (skipped)"
+
+
 @dataclass(frozen=True)
 class FileResult:
     faces: list[FaceRecord]
@@ -73,10 +78,16 @@ class FaceFinder:
         self.embedder: Embedder = DlibEmbedder()
 
     def process(self, path: Path) -> FileResult:
+        """Never raises: any problem with the file becomes its error message."""
         try:
-            photo = load_photo(path, self.settings.max_side)
+            return self._process(path)
         except ImageError as exc:
             return FileResult([], None, str(exc))
+        except Exception as exc:  # a model failing on an odd image must not stop the scan
+            return FileResult([], None, f"could not process: {exc}")
+
+    def _process(self, path: Path) -> FileResult:
+        photo = load_photo(path, self.settings.max_side)
         detections = self.detector.detect(photo.rgb)
         vectors = self.embedder.embed(photo.rgb, [d.landmarks for d in detections])
         faces = []
@@ -108,6 +119,41 @@ def _process_in_worker(path: Path) -> FileResult:
     return _finder.process(path)
 
 
+class _WorkerCrash(Exception):
+    """A worker process died (a native crash in a decoder or model) with these files in flight."""
+
+    def __init__(self, rows: list[FileRow]) -> None:
+        super().__init__(f"worker died with {len(rows)} file(s) in flight")
+        self.rows = rows
+
+
+def _results(
+    pool: ProcessPoolExecutor,
+    root: Path,
+    rows: deque[FileRow],
+    in_flight: int,
+    cancelled: Callable[[], bool],
+) -> Iterator[tuple[FileRow, FileResult]]:
+    """Results as they finish, keeping at most ``in_flight`` files queued in the pool."""
+    running: dict[Future[FileResult], FileRow] = {}
+    while rows or running:
+        while rows and len(running) < in_flight:
+            row = rows.popleft()
+            running[pool.submit(_process_in_worker, root / row.path)] = row
+        if cancelled():
+            for future in running:
+                future.cancel()
+            return
+        finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
+        for future in finished:
+            row = running.pop(future)
+            try:
+                result = future.result()
+            except BrokenProcessPool as exc:
+                raise _WorkerCrash([row, *running.values()]) from exc
+            yield row, result
+
+
 def find_faces(
     catalog: Catalog,
     root: Path,
@@ -115,43 +161,43 @@ def find_faces(
     cancelled: Callable[[], bool],
     summary: ScanSummary,
 ) -> Iterator[Progress]:
-    """Process every pending file; commits each result as it arrives."""
-    pending = catalog.files("pending")
-    total = len(pending)
+    """Process every pending file; commits each result as it arrives.
+
+    If a worker process dies, the files it may have held are retried one at a time in
+    a fresh pool, so only the file that really crashes it is skipped."""
+    queue = deque(catalog.files("pending"))
+    total = len(queue)
     yield Progress("faces", 0, total)
-    if not pending:
-        return
+    suspects: deque[FileRow] = deque()
     workers = min(settings.worker_count(), total)
     context = multiprocessing.get_context("spawn")  # fork is unsafe beside Qt threads
-    with ProcessPoolExecutor(workers, context, _init_worker, (settings,)) as pool:
-        queue = iter(pending)
-        running: dict[Future[FileResult], tuple[int, str]] = {}
 
-        def submit_next() -> None:
-            row = next(queue, None)
-            if row is not None:
-                running[pool.submit(_process_in_worker, root / row.path)] = (row.id, row.path)
+    def record(row: FileRow, result: FileResult) -> Progress:
+        if result.error:
+            catalog.record_error(row.id, result.error)
+            summary.skipped.append((row.path, result.error))
+        else:
+            catalog.record_faces(row.id, result.faces, result.size)
+        summary.processed += 1
+        return Progress("faces", summary.processed, total, row.path, result.error or "")
 
-        for _ in range(workers * 2):
-            submit_next()
-        while running:
-            if cancelled():
-                summary.cancelled = True
-                for future in running:
-                    future.cancel()
-                return
-            finished, _ = wait(running, timeout=0.2, return_when=FIRST_COMPLETED)
-            for future in finished:
-                file_id, path = running.pop(future)
-                result = future.result()
-                if result.error:
-                    catalog.record_error(file_id, result.error)
-                    summary.skipped.append((path, result.error))
-                else:
-                    catalog.record_faces(file_id, result.faces, result.size)
-                summary.processed += 1
-                submit_next()
-                yield Progress("faces", summary.processed, total, path, result.error or "")
+    while queue or suspects:
+        solo = bool(suspects)
+        try:
+            with ProcessPoolExecutor(workers, context, _init_worker, (settings,)) as pool:
+                rows = suspects if solo else queue
+                for row, result in _results(
+                    pool, root, rows, 1 if solo else 2 * workers, cancelled
+                ):
+                    yield record(row, result)
+        except _WorkerCrash as crash:
+            if solo:
+                yield record(crash.rows[0], FileResult([], None, CRASH_MESSAGE))
+            else:
+                suspects.extend(crash.rows)
+        if cancelled():
+            summary.cancelled = True
+            return
 
 
 def scan(
