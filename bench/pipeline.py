@@ -1,0 +1,162 @@
+"""Speed of faceorganizer's default pipeline against the classic face_recognition one.
+
+Both run in this one process run, on the same photos:
+
+(a) reference: exactly what face_recognition does by default: the full-resolution image
+    (``load_image_file``: PIL, RGB, no EXIF rotation), HOG with one upsampling, 5-point
+    landmarks, the ResNet descriptor, one process; then dlib's Chinese whispers at 0.5;
+(b) faceorganizer: a full ``scan`` (sync, decode, detect, embed, thumbnails, catalog
+    writes, clustering) with default settings into a temporary catalog.
+
+Prints photos/s of both and the ratio, faces each found and how many both found (same
+face = boxes overlapping with IoU >= 0.3), and the pairwise F of both on labeled images
+(largest face carries the folder's label, as in ``faceorganizer eval``).
+
+    python bench/pipeline.py [FOLDER] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import dlib
+import numpy as np
+from PIL import Image
+
+from faceorganizer.core import models
+from faceorganizer.core.catalog import Catalog
+from faceorganizer.core.evaluation import labeled_faces, score
+from faceorganizer.core.images import is_image_path
+from faceorganizer.core.pipeline import Settings, scan
+
+DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
+Box = tuple[float, float, float, float]
+
+
+def reference(files: list[Path]) -> tuple[dict[str, list[Box]], dict[str, list[np.ndarray]]]:
+    """face_recognition's defaults, written out with the same dlib calls it makes."""
+    detector = dlib.get_frontal_face_detector()
+    landmarks = dlib.shape_predictor(str(models.shape_predictor_5()))
+    net = dlib.face_recognition_model_v1(str(models.resnet_descriptor()))
+    boxes: dict[str, list[Box]] = {}
+    vectors: dict[str, list[np.ndarray]] = {}
+    for path in files:
+        try:
+            image = np.array(Image.open(path).convert("RGB"))
+        except OSError:
+            continue
+        found = detector(image, 1)
+        key = path.as_posix()
+        boxes[key] = [(r.left(), r.top(), r.right(), r.bottom()) for r in found]
+        vectors[key] = [
+            np.array(net.compute_face_descriptor(image, landmarks(image, r), 1)) for r in found
+        ]
+    return boxes, vectors
+
+
+def reference_quality(root: Path, boxes: dict, vectors: dict) -> float:
+    """Pairwise F of dlib's Chinese whispers at 0.5 over the reference descriptors."""
+    keys = [(k, i) for k in sorted(vectors) for i in range(len(vectors[k]))]
+    if not keys:
+        return 0.0
+    labels = dlib.chinese_whispers_clustering(
+        [dlib.vector(vectors[k][i].tolist()) for k, i in keys], 0.5
+    )
+    by_face = dict(zip(keys, labels, strict=True))
+    truth, predicted = [], []
+    for key in sorted(vectors):
+        relative = Path(key).relative_to(root).as_posix()
+        label = relative.split("/", 1)[0]
+        if "/" not in relative or label.startswith("_") or not boxes[key]:
+            continue
+        areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in boxes[key]]
+        truth.append(label)
+        predicted.append(by_face[(key, int(np.argmax(areas)))])
+    return float(score(truth, predicted)["pairwise_f"])
+
+
+def ours(root: Path, catalog_path: Path) -> dict[str, list[Box]]:
+    catalog = Catalog(catalog_path)
+    for _ in scan(catalog, root, Settings()):
+        pass
+    rows = catalog.db.execute(
+        "SELECT files.path, x0, y0, x1, y1 FROM faces JOIN files ON files.id = file_id"
+    ).fetchall()
+    catalog.close()
+    boxes: dict[str, list[Box]] = {}
+    for path, *box in rows:
+        boxes.setdefault((root / path).as_posix(), []).append(tuple(box))
+    return boxes
+
+
+def iou(a: Box, b: Box) -> float:
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def found_by_both(first: dict[str, list[Box]], second: dict[str, list[Box]]) -> int:
+    both = 0
+    for key, boxes in first.items():
+        others = list(second.get(key, []))
+        for box in boxes:
+            match = next((o for o in others if iou(box, o) >= 0.3), None)
+            if match is not None:
+                others.remove(match)
+                both += 1
+    return both
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
+    args = parser.parse_args()
+    root = args.folder.resolve()
+    files = sorted(p for p in root.rglob("*") if p.is_file() and is_image_path(p))
+    if args.limit:
+        files = files[: args.limit]
+    with tempfile.TemporaryDirectory() as temp:
+        subset = Path(temp) / "photos"
+        for path in files:  # links, so both pipelines read exactly these files
+            target = subset / path.relative_to(root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(path)
+        started = time.perf_counter()
+        ref_boxes, ref_vectors = reference(sorted(subset.rglob("*.*")))
+        ref_seconds = time.perf_counter() - started
+        ref_f = reference_quality(subset, ref_boxes, ref_vectors)
+
+        started = time.perf_counter()
+        our_boxes = ours(subset, Path(temp) / "bench.sqlite")
+        our_seconds = time.perf_counter() - started
+        catalog = Catalog(Path(temp) / "bench.sqlite")
+        our_f = float(score(*labeled_faces(catalog)[:2])["pairwise_f"])
+        catalog.close()
+
+    n = len(files)
+    ref_faces = sum(len(b) for b in ref_boxes.values())
+    our_faces = sum(len(b) for b in our_boxes.values())
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"photos: {n} in {root}")
+    print(f"{'pipeline':<28} {'seconds':>8} {'photos/s':>9} {'faces':>6} {'pairwise F':>11}")
+    print(f"{'face_recognition defaults':<28} {ref_seconds:8.1f} {n / ref_seconds:9.2f} "
+          f"{ref_faces:6d} {ref_f:11.3f}")  # fmt: skip
+    print(f"{'faceorganizer default':<28} {our_seconds:8.1f} {n / our_seconds:9.2f} "
+          f"{our_faces:6d} {our_f:11.3f}")  # fmt: skip
+    print(f"speed-up: {ref_seconds / our_seconds:.1f}x")
+    print(f"faces found by both: {found_by_both(ref_boxes, our_boxes)}")
+    print(f"peak memory: main process {peak_mb:.0f} MB, largest worker {child_mb:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
