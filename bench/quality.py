@@ -2,6 +2,12 @@
 
     python bench/quality.py [--datasets faces-dev lfw-dev] [--thresholds 0.45 0.5 auto]
                             [--algorithms chinese-whispers dbscan]
+    python bench/quality.py --merge-grid [--whispers 0.45 0.475 0.5] [--merges 0.5 0.525]
+                            [--linkage rms] [--seeds 10]
+
+For Chinese whispers the threshold is the merge step's (whispers run MERGE_GAP lower);
+``--merge-grid`` instead scores every (whispers threshold, merge threshold) pair, "none"
+being whispers alone, as mean pairwise F / mean BCubed F (min pairwise F) over seeds.
 
 Embeddings are computed once with dlib (HOG detector upsampled once, 5-point alignment,
 ResNet descriptor) and cached under ``user_cache_dir('faceorganizer')/bench``; the cache
@@ -30,9 +36,16 @@ from faceorganizer.core import metrics  # noqa: E402
 from faceorganizer.core.cluster import (  # noqa: E402
     ALGORITHMS,
     DEFAULT_THRESHOLD,
+    LINKAGES,
     Constraints,
+    _prepare,
+    _renumber,
     auto_threshold,
+    chinese_whispers,
     cluster,
+    knn,
+    merge_clusters,
+    neighbor_graph,
 )
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -178,6 +191,39 @@ def parse_thresholds(values: list[str], algorithm: str, emb: np.ndarray) -> list
     return out
 
 
+def merge_grid(
+    data: dict[str, np.ndarray],
+    whispers: list[float],
+    merges: list[float],
+    linkage: str,
+    seeds: int,
+) -> list[str]:
+    """One line per whispers threshold: 'none' then every merge threshold."""
+    x = data["emb"]
+    idx, dist = knn(x)
+    prep = _prepare(x.shape[0], Constraints(photo=data["photo"]))
+    labeled = data["label"] != ""
+    _, truth = np.unique(data["label"][labeled], return_inverse=True)
+    lines = []
+    for cw in whispers:
+        graph = neighbor_graph(idx, dist, cw)
+        base = [chinese_whispers(graph, cw, prep, seed=s) for s in range(seeds)]
+        cells = []
+        for mt in [None, *merges]:
+            runs = (
+                base
+                if mt is None
+                else [merge_clusters(b, idx, dist, x, mt, prep, linkage) for b in base]
+            )
+            scores = [metrics.evaluate(truth, _renumber(r)[labeled]) for r in runs]
+            pf = [r["pairwise_f"] for r in scores]
+            bf = float(np.mean([r["bcubed_f"] for r in scores]))
+            tag = "none" if mt is None else f"{mt:.3f}"
+            cells.append(f"{tag} {np.mean(pf):.3f}/{bf:.3f} ({min(pf):.3f})")
+        lines.append(f"cw {cw:.3f}: " + " | ".join(cells))
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", nargs="+", default=labeled_sets())
@@ -189,7 +235,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--algorithms", nargs="+", choices=ALGORITHMS, default=list(ALGORITHMS))
     parser.add_argument("--workers", type=int, default=None, help="embedding processes")
+    parser.add_argument("--merge-grid", action="store_true", help="whispers x merge grid")
+    parser.add_argument("--whispers", nargs="+", type=float, default=[0.45, 0.475, 0.5])
+    parser.add_argument("--merges", nargs="+", type=float, default=[0.5, 0.525, 0.55])
+    parser.add_argument("--linkage", choices=LINKAGES, default="rms")
+    parser.add_argument("--seeds", type=int, default=1, help="merge grid: seeds 0..N-1")
     args = parser.parse_args(argv)
+
+    if args.merge_grid:
+        for name in args.datasets:
+            data = embed_dataset(name, workers=args.workers)
+            print(
+                f"# {name}: {args.linkage} linkage, mean pw F/b3 F (min pw F), {args.seeds} seeds"
+            )
+            for line in merge_grid(data, args.whispers, args.merges, args.linkage, args.seeds):
+                print(line)
+        return
 
     short = ("nmi", "ari", "pw_P", "pw_R", "pw_F", "b3_P", "b3_R", "b3_F", "clust")
     print(

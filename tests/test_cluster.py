@@ -9,9 +9,14 @@ from faceorganizer.core import metrics
 from faceorganizer.core.cluster import (
     ALGORITHMS,
     DEFAULT_THRESHOLD,
+    LINKAGES,
     Constraints,
+    _prepare,
     auto_threshold,
     cluster,
+    knn,
+    knn_update,
+    merge_clusters,
     suggest,
 )
 
@@ -175,10 +180,52 @@ def test_constraints_always_hold(problem, algorithm, threshold):
         assert (labels >= 0).all()
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from(LINKAGES), st.floats(0.1, 3.0))
+def test_merge_step_keeps_constraints(problem, linkage, threshold):
+    """Merging from singletons (anchors pinned) at any threshold never breaks a constraint."""
+    x, c, _ = problem
+    prep = _prepare(x.shape[0], c)
+    start = np.where(prep.anchor_label >= 0, prep.anchor_label, np.arange(x.shape[0]))
+    idx, dist = knn(x, k=5)
+    labels = merge_clusters(start, idx, dist, x, threshold, prep, linkage)
+    assert labels.shape == (x.shape[0],) and (labels >= 0).all()
+    check_constraints(labels, c)
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_merge_step_joins_split_person_unless_forbidden(linkage):
+    x, _ = blobs(people=3, per=6)
+    split = np.repeat(np.arange(4), [3, 3, 6, 6])  # person 0 cut in two clusters
+    nb = knn(x)
+    merged = merge_clusters(split, *nb, x, 0.5, _prepare(18, None), linkage)
+    assert np.unique(merged[:6]).size == 1  # halves joined
+    assert np.unique(merged).size == 3  # strangers (~1.1 apart) stay apart
+    photo = np.arange(18)
+    photo[4] = photo[0]  # a face of each half in one photo: they may not merge
+    anchor = np.full(18, -1)
+    anchor[[6, 12]] = [1, 2]
+    c = Constraints(photo=photo, anchor=anchor, forbidden=[(13, 1)])
+    kept = merge_clusters(split, *nb, x, 5.0, _prepare(18, c), linkage)  # would merge all
+    check_constraints(kept, c)
+    assert kept[0] != kept[4] and kept[6] != kept[12]
+    assert kept[13] != kept[6]
+
+
+def test_whispers_default_merges_on_top():
+    """The default Chinese whispers run includes the merge step (threshold = merge level)."""
+    x, truth = blobs(people=4, per=6)
+    far = x.copy()
+    far[3:6] += 0.035  # half of person 0 drifts: ~0.5 from the other half
+    labels = cluster(far, threshold=0.6)
+    assert labels[0] == labels[3]
+    assert metrics.ari(truth, labels) == pytest.approx(1.0)
+
+
 def test_dbscan_matches_sklearn():
     from sklearn.cluster import DBSCAN
 
-    from faceorganizer.core.cluster import dbscan, knn, neighbor_graph
+    from faceorganizer.core.cluster import dbscan, neighbor_graph
 
     rng = np.random.default_rng(5)
     x = rng.normal(0, 0.05, (200, DIM)).astype(np.float32)
@@ -190,7 +237,15 @@ def test_dbscan_matches_sklearn():
 
 
 def test_cached_neighbors_give_same_labels():
-    from faceorganizer.core.cluster import knn
-
     x, _ = blobs()
     assert np.array_equal(cluster(x, neighbors=knn(x)), cluster(x))
+
+
+def test_knn_update_matches_full_knn():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 0.07, (400, DIM)).astype(np.float32)
+    idx, dist = knn_update(*knn(x[:330]), x, 70, chunk=32)
+    full_idx, full_dist = knn(x)
+    assert np.array_equal(idx, full_idx)
+    assert np.allclose(dist, full_dist, atol=1e-5)
+    assert np.array_equal(knn_update(*knn(x[:5]), x[:20], 15)[0], knn(x[:20])[0])

@@ -53,6 +53,11 @@ def _write_state(catalog: Catalog, state: Change) -> None:
                 "DO UPDATE SET name = excluded.name, hidden = excluded.hidden",
                 (person_id, person[0], person[1]),
             )
+    # A re-cluster may have dropped a person this state refers to: bring the row back.
+    db.executemany(
+        "INSERT OR IGNORE INTO persons(id) VALUES (?)",
+        [(p,) for p, _lock, _ign in state.faces.values() if p is not None],
+    )
     db.executemany(
         "UPDATE faces SET person_id = ?, locked = ?, ignored = ? WHERE id = ?",
         [(p, lock, ign, face_id) for face_id, (p, lock, ign) in state.faces.items()],

@@ -1,0 +1,187 @@
+"""Clustering time, memory and quality on synthetic libraries of 10^4 .. 10^6 faces.
+
+    python bench/scale.py [--sizes 1e4 1e5 [1e6]] [--incremental 1000] [--seed 0]
+
+Synthetic dlib-like embeddings, fitted on the lfw-dev bench cache (bench/quality.py makes
+it): identity centres are isotropic Gaussians whose spread, scaled per identity by a
+log-normal factor, reproduces the real between-identity distances; faces add Gaussian
+noise, scaled per identity the same way, matching the real within-identity distances.
+Identity sizes are Zipf-like (a few people with hundreds of faces, most with 1-3).
+
+Per size: kNN seconds, clustering seconds (default Chinese whispers + merge, reusing the
+kNN), peak memory growth (ru_maxrss), pairwise/BCubed F; then the log-log growth slope.
+Last, the incremental case: a library of the largest default size plus ``--incremental``
+new faces, re-clustered with the stored kNN extended by ``knn_update``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from faceorganizer.core import metrics  # noqa: E402
+from faceorganizer.core.cluster import cluster, knn, knn_update  # noqa: E402
+
+DIM = 128
+MAX_SIZE = 500  # faces of the most photographed person
+ZIPF = 2.0  # size exponent: P(size = s) ~ s^-ZIPF
+
+
+def real_cache() -> Path:
+    from platformdirs import user_cache_dir
+
+    found = sorted((Path(user_cache_dir("faceorganizer")) / "bench").glob("lfw-dev-*.npz"))
+    if not found:
+        raise SystemExit("no lfw-dev cache: run bench/quality.py --datasets lfw-dev first")
+    return found[-1]
+
+
+def distance_stats(
+    x: np.ndarray, truth: np.ndarray, rng: np.random.Generator, pairs: int = 200_000
+) -> tuple[float, float, float, float]:
+    """Mean/std of within- and between-identity distances over random face pairs.
+
+    Within pairs are drawn uniformly among same-identity pairs (face, then a mate).
+    """
+    order = np.argsort(truth, kind="stable")
+    sizes = np.bincount(truth)
+    start = np.r_[0, np.cumsum(sizes)[:-1]]
+    multi = sizes[truth] > 1
+    weight = np.where(multi, sizes[truth] - 1, 0).astype(np.float64)
+    a = rng.choice(x.shape[0], pairs, p=weight / weight.sum())
+    t = truth[a]
+    pick = rng.integers(0, sizes[t] - 1)
+    b = order[start[t] + pick]
+    b = np.where(b == a, order[start[t] + sizes[t] - 1], b)  # skip itself
+    within = np.linalg.norm(x[a] - x[b], axis=1)
+    c, d = rng.integers(0, x.shape[0], (2, pairs))
+    c, d = c[truth[c] != truth[d]], d[truth[c] != truth[d]]
+    between = np.linalg.norm(x[c] - x[d], axis=1)
+    return within.mean(), within.std(), between.mean(), between.std()
+
+
+def fit(real: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """Noise and centre scales (and log-normal spreads) matching the real distances.
+
+    In 128-D the distance between two Gaussian points is sigma * sqrt(2 d) with relative
+    spread 1 / sqrt(4 d); the rest of the real spread comes from per-identity scales.
+    """
+    wm, ws, bm, bs = real
+    base_cv = 1 / np.sqrt(4 * DIM)
+    sigma_w = wm / np.sqrt(2 * DIM)
+    sigma_c = np.sqrt(max(bm**2 / (2 * DIM) - sigma_w**2, 1e-6))
+    spread_w = np.sqrt(max((ws / wm) ** 2 - base_cv**2, 0.0))
+    spread_c = np.sqrt(max((bs / bm) ** 2 - base_cv**2, 0.0)) * np.sqrt(2)  # two centres
+    return sigma_w, sigma_c, spread_w, spread_c
+
+
+def zipf_sizes(n: int, rng: np.random.Generator) -> np.ndarray:
+    sizes = []
+    total = 0
+    while total < n:
+        s = int(min(rng.zipf(ZIPF), MAX_SIZE, n - total))
+        sizes.append(s)
+        total += s
+    return np.array(sizes)
+
+
+def synthesize(
+    n: int, params: tuple[float, float, float, float], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    sigma_w, sigma_c, spread_w, spread_c = params
+    sizes = zipf_sizes(n, rng)
+    people = sizes.size
+    scale_c = np.exp(rng.normal(-(spread_c**2) / 2, spread_c, people))
+    scale_w = np.exp(rng.normal(-(spread_w**2) / 2, spread_w, people))
+    centres = rng.normal(0, sigma_c, (people, DIM)) * scale_c[:, None]
+    truth = np.repeat(np.arange(people), sizes)
+    x = centres[truth] + rng.normal(0, sigma_w, (n, DIM)) * scale_w[truth, None]
+    perm = rng.permutation(n)
+    return x[perm].astype(np.float32), truth[perm]
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5])
+    parser.add_argument("--incremental", type=int, default=1000, help="new faces; 0: skip")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+
+    with np.load(real_cache()) as data:
+        labeled = data["label"] != ""
+        emb = data["emb"][labeled]
+        _, real_truth = np.unique(data["label"][labeled], return_inverse=True)
+    real = distance_stats(emb, real_truth, rng)
+    params = fit(real)
+    for _ in range(3):  # the closed-form fit is approximate: rescale to the real means
+        probe = synthesize(20_000, params, np.random.default_rng(args.seed + 1))
+        synth = distance_stats(*probe, rng)
+        sigma_w, sigma_c, spread_w, spread_c = params
+        sigma_w *= real[0] / synth[0]
+        sigma_c *= real[2] / synth[2]
+        params = (sigma_w, sigma_c, spread_w, spread_c)
+    probe = synthesize(20_000, params, np.random.default_rng(args.seed + 1))
+    synth = distance_stats(*probe, rng)
+    print("distances      within mean/std   between mean/std")
+    print(f"real lfw-dev   {real[0]:.3f} / {real[1]:.3f}     {real[2]:.3f} / {real[3]:.3f}")
+    print(f"synthetic      {synth[0]:.3f} / {synth[1]:.3f}     {synth[2]:.3f} / {synth[3]:.3f}")
+    print("fit: sigma_w {:.4f} sigma_c {:.4f} spread_w {:.3f} spread_c {:.3f}".format(*params))
+
+    print(f"\n{'faces':>9} {'people':>7} {'knn s':>7} {'clust s':>7} {'peak +MB':>8}", end="")
+    print(f" {'pw_F':>6} {'b3_F':>6}")
+    rows = []
+    last = None
+    for size in sorted(int(s) for s in args.sizes):
+        x, truth = synthesize(size, params, rng)
+        before = peak_mb()
+        t0 = time.perf_counter()
+        neighbors = knn(x)
+        t1 = time.perf_counter()
+        labels = cluster(x, neighbors=neighbors)
+        t2 = time.perf_counter()
+        grown = peak_mb() - before
+        pf = metrics.pairwise_prf(truth, labels)[2]
+        bf = metrics.bcubed_prf(truth, labels)[2]
+        rows.append((size, t1 - t0, t2 - t1))
+        print(
+            f"{size:>9} {truth.max() + 1:>7} {t1 - t0:7.2f} {t2 - t1:7.2f} {grown:8.0f} "
+            f"{pf:6.3f} {bf:6.3f}",
+            flush=True,
+        )
+        last = (x, truth, neighbors)
+    if len(rows) > 1:
+        n, tk, tc = (np.log(np.array(c, float)) for c in zip(*rows, strict=True))
+        print(
+            f"growth exponent (log-log slope): kNN {np.polyfit(n, tk, 1)[0]:.2f}, "
+            f"clustering {np.polyfit(n, tc, 1)[0]:.2f}"
+        )
+
+    if args.incremental and last is not None:
+        x, truth, neighbors = last
+        new_x, _ = synthesize(args.incremental, params, rng)
+        grown = np.concatenate([x, new_x])
+        t0 = time.perf_counter()
+        updated = knn_update(*neighbors, grown, args.incremental)
+        t1 = time.perf_counter()
+        cluster(grown, neighbors=updated)
+        t2 = time.perf_counter()
+        print(
+            f"incremental: {x.shape[0]} + {args.incremental} faces: knn_update {t1 - t0:.2f}s "
+            f"+ re-cluster {t2 - t1:.2f}s = {t2 - t0:.2f}s"
+        )
+
+
+if __name__ == "__main__":
+    main()
