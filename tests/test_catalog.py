@@ -54,3 +54,18 @@ def test_failed_migration_leaves_version_unchanged(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 0
     db.close()
+
+
+def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
+    """A catalog written by the first release (schema 1) opens and gains the new index."""
+    path = tmp_path / "v1.sqlite"
+    catalog = Catalog(path)
+    catalog.add_file("a.jpg", 1, 2, "h")
+    catalog.db.executescript("DROP INDEX faces_person_order; PRAGMA user_version = 1;")
+    catalog.close()
+    upgraded = Catalog(path)
+    assert upgraded.schema_version() == SCHEMA_VERSION == 2
+    assert [f.path for f in upgraded.files()] == ["a.jpg"]
+    names = {r[0] for r in upgraded.db.execute("SELECT name FROM sqlite_master")}
+    assert "faces_person_order" in names
+    upgraded.close()

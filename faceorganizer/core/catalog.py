@@ -79,6 +79,11 @@ _MIGRATIONS: list[str] = [
         x REAL NOT NULL, y REAL NOT NULL
     );
     """,
+    # 2: people list and face grids read (person_id, ignored, score) without touching the
+    # rows' thumbnail and embedding blobs: 0.4 s -> ms for persons() at 50k faces.
+    """
+    CREATE INDEX faces_person_order ON faces(person_id, ignored, score DESC, id);
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 

@@ -1,0 +1,198 @@
+"""Screenshots of the real app on the faces-dev photos, for the docs and for review.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python docs/screenshots/take.py
+    xvfb-run -a -s "-screen 0 3200x2000x24" python docs/screenshots/take.py --scale 2
+
+Scans ../shared/data/faces-dev into a temporary catalog (or uses --catalog, copied so
+the original is never changed), names the largest people after their folder (as a user
+would), then drives the window through its views and saves PNGs next to this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+FACES_DEV = REPO.parent / "shared" / "data" / "faces-dev"
+
+
+def prepare_catalog(source: Path | None, work: Path) -> Path:
+    """A private catalog of faces-dev with some people named."""
+    sys.path.insert(0, str(REPO))
+    from faceorganizer.core.catalog import Catalog
+    from faceorganizer.core.edits import Editor
+    from faceorganizer.core.pipeline import Settings, scan
+
+    path = work / "catalog.sqlite"
+    if source is not None:
+        src, dst = sqlite3.connect(source), sqlite3.connect(path)
+        src.backup(dst)
+        src.close()
+        dst.close()
+        catalog = Catalog(path)
+    else:
+        catalog = Catalog(path, root=FACES_DEV)
+        for event in scan(catalog, FACES_DEV, Settings()):
+            if event.stage == "faces" and event.done % 20 == 0:
+                print(f"scanning {event.done}/{event.total}", flush=True)
+    editor = Editor(catalog)
+    for person in catalog.persons()[:9]:
+        folders = Counter(
+            str(catalog.face_info(f)["path"]).split("/")[0]
+            for f in catalog.faces_of_person(person.id)
+        )
+        name = folders.most_common(1)[0][0].replace("_", " ")
+        if not name.startswith("_") and "person" not in name:  # anonymised folders
+            editor.rename(person.id, name)
+    # The rename log is not what the screenshots should offer to undo.
+    catalog.db.execute("DELETE FROM edits")
+    catalog.db.commit()
+    catalog.close()
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--catalog", type=Path, help="a scanned faces-dev catalog (copied)")
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--scale", type=float, default=1.0, help="2 = a 200 %% screen")
+    args = parser.parse_args()
+    if args.scale != 1.0:
+        os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    suffix = "" if args.scale == 1.0 else f"@{args.scale:g}x"
+    work = Path(tempfile.mkdtemp(prefix="fo-shots-"))
+    os.environ["XDG_DATA_HOME"] = str(work / "data")
+    catalog_path = prepare_catalog(args.catalog, work)
+    small = work / "photos"  # a few folders to show a scan under way
+    for name in ("Barack_Obama", "Joe_Biden", "Celine_Dion", "Elton_John", "Jerry_Seinfeld"):
+        shutil.copytree(FACES_DEV / name, small / name)
+
+    from PySide6.QtCore import QPoint, QSettings, QTimer
+    from PySide6.QtTest import QTest
+
+    from faceorganizer.ui.app import create_application
+    from faceorganizer.ui.dialogs import SplitDialog
+    from faceorganizer.ui.main_window import MainWindow
+
+    app = create_application([])
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("recent/folders", [str(FACES_DEV), str(Path.home() / "Pictures")])
+    window = MainWindow(settings)
+    window.resize(1360, 860)
+    window.show()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def save(widget: object, name: str) -> None:
+        target = args.out / f"{name}{suffix}.png"
+        widget.grab().save(str(target))  # type: ignore[attr-defined]
+        print("saved", target, flush=True)
+
+    def script() -> Iterator[int | Callable[[], bool]]:
+        """The tour; yields a delay in ms, or a condition to wait for."""
+        yield 400
+        save(window, "empty")
+
+        # A scan under way: progress, ETA, new faces collecting in Unknown.
+        window.open_folder(small)
+        yield lambda: window.scan_stage == "faces" and window.scan_status.bar.value() >= 6
+        yield lambda: window.people.model.rowCount() > 0
+        yield 300
+        save(window, "scan")
+        window.cancel_scan()
+        yield lambda: not window.is_scanning()
+
+        with_refresh = []
+        window.refreshed.connect(lambda: with_refresh.append(1))
+        window.open_catalog(catalog_path)
+        yield lambda: bool(with_refresh)
+        yield 600
+        save(window, "people")
+
+        person = window.catalog.persons()[2]
+        window.show_person(person.id, select_tile=True)
+        window._select_faces(window.faces.model.face_ids()[1:3])
+        yield 500
+        save(window, "person")
+
+        window.open_photo(window.selected_face_ids()[0])
+        viewer = window.photo_viewer
+        viewer.resize(900, 640)
+        yield lambda: not viewer.canvas.image.isNull()
+        yield 300
+        save(viewer, "photo")
+        viewer.close()
+
+        window.show_map_tab()  # UMAP runs in the helper process: wait for it
+        scatter = window.map.scatter
+        yield lambda: scatter.count() > 0 and "preview" not in window.map.status.text()
+        ids = scatter.face_ids()
+        window.reveal_face(int(ids[len(ids) // 3]))
+        point = scatter.view_pos_of(int(ids[len(ids) // 2])).toPoint()
+        QTest.mouseMove(scatter, point + QPoint(2, 2))
+        QTest.mouseMove(scatter, point)
+        yield 500
+        save(window, "map")
+
+        person = window.catalog.persons()[0]
+        split = SplitDialog(catalog_path, person.id, "Angelina Jolie", window.thumbs, window)
+        split.threshold.setValue(0.30)
+        split.show()
+        yield lambda: len(split.groups) > 1 and not split._debounce.isActive()
+        yield 300
+        save(split, "split")
+        split.close()
+
+        window.show_people_tab()
+        window.show_cluster_controls()
+        dialog = window.cluster_dialog
+        yield lambda: dialog.preview is not None
+        yield 200
+        save(dialog, "cluster")
+        dialog.close()
+
+        window.show_export()
+        export = window.export_dialog
+        export.destination.setText(str(work / "Exported people"))
+        export.start()
+        yield lambda: export.report is not None
+        yield 300
+        save(export, "export")
+        export.close()
+        window.close()
+
+    def drive(steps: Iterator[int | Callable[[], bool]]) -> None:
+        try:
+            step = next(steps)
+        except StopIteration:
+            app.quit()
+            return
+        if callable(step):
+
+            def poll() -> None:
+                if step():
+                    drive(steps)
+                else:
+                    QTimer.singleShot(200, poll)
+
+            poll()
+        else:
+            QTimer.singleShot(step, lambda: drive(steps))
+
+    drive(script())
+    QTimer.singleShot(600_000, app.quit)  # never hang
+    app.exec()
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""PySide6 desktop GUI: a thin shell over faceorganizer.core (no core logic here)."""
