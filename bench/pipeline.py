@@ -80,9 +80,9 @@ def reference_quality(root: Path, boxes: dict, vectors: dict) -> float:
     return float(score(truth, predicted)["pairwise_f"])
 
 
-def ours(root: Path, catalog_path: Path) -> dict[str, list[Box]]:
+def ours(root: Path, catalog_path: Path, settings: Settings) -> dict[str, list[Box]]:
     catalog = Catalog(catalog_path)
-    for _ in scan(catalog, root, Settings()):
+    for _ in scan(catalog, root, settings):
         pass
     rows = catalog.db.execute(
         "SELECT files.path, x0, y0, x1, y1 FROM faces JOIN files ON files.id = file_id"
@@ -118,6 +118,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
+    parser.add_argument("--detector", choices=("hog", "mtcnn"), default=Settings.detector)
+    parser.add_argument("--max-side", type=int, default=Settings.max_side)
     args = parser.parse_args()
     root = args.folder.resolve()
     files = sorted(p for p in root.rglob("*") if p.is_file() and is_image_path(p))
@@ -135,7 +137,8 @@ def main() -> int:
         ref_f = reference_quality(subset, ref_boxes, ref_vectors)
 
         started = time.perf_counter()
-        our_boxes = ours(subset, Path(temp) / "bench.sqlite")
+        settings = Settings(detector=args.detector, max_side=args.max_side)
+        our_boxes = ours(subset, Path(temp) / "bench.sqlite", settings)
         our_seconds = time.perf_counter() - started
         catalog = Catalog(Path(temp) / "bench.sqlite")
         our_f = float(score(*labeled_faces(catalog)[:2])["pairwise_f"])
@@ -146,7 +149,7 @@ def main() -> int:
     our_faces = sum(len(b) for b in our_boxes.values())
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"photos: {n} in {root}")
+    print(f"photos: {n} in {root}; ours: {args.detector} at {args.max_side} px")
     print(f"{'pipeline':<28} {'seconds':>8} {'photos/s':>9} {'faces':>6} {'pairwise F':>11}")
     print(f"{'face_recognition defaults':<28} {ref_seconds:8.1f} {n / ref_seconds:9.2f} "
           f"{ref_faces:6d} {ref_f:11.3f}")  # fmt: skip
