@@ -7,17 +7,20 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from tqdm import tqdm
 
 from faceorganizer import __version__
 from faceorganizer.core.catalog import APP_NAME, Catalog, CatalogError, default_catalog_path
-from faceorganizer.core.cluster import DEFAULT_THRESHOLD
 from faceorganizer.core.export import ExportError, Mode, Options, export
-from faceorganizer.core.people import recluster
-from faceorganizer.core.pipeline import Progress, ScanSummary, Settings, scan
 
+if TYPE_CHECKING:
+    from faceorganizer.core.pipeline import Progress, Settings
+
+# The models and the clustering (dlib, onnxruntime, scipy) are imported by the commands
+# that use them, so that opening the app does not wait for them.
 ALGORITHMS = ("chinese-whispers", "dbscan")
 COMMANDS = ("scan", "cluster", "export", "eval", "info")
 
@@ -60,7 +63,9 @@ def _progress_bar(events: Iterator[Progress]) -> None:
     for event in events:
         if event.stage == "faces" and event.total:
             if bar is None:
-                bar = tqdm(total=event.total, unit="photo", desc="Finding faces", leave=False)
+                bar = tqdm(
+                    total=event.total, unit="photo", desc="Finding faces", leave=False, disable=None
+                )
             bar.n = event.done
             bar.refresh()
         elif event.stage == "cluster":
@@ -73,15 +78,20 @@ def _progress_bar(events: Iterator[Progress]) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from faceorganizer.core.pipeline import Settings
+
     return Settings(
         workers=getattr(args, "workers", 0) or 0,
+        detector=getattr(args, "detector", None) or Settings.detector,
         algorithm=args.algorithm,
         threshold=args.threshold,
-        max_side=getattr(args, "max_side", Settings.max_side),
+        max_side=getattr(args, "max_side", None) or Settings.max_side,
     )
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from faceorganizer.core.pipeline import ScanSummary, scan
+
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
@@ -111,6 +121,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
+    from faceorganizer.core.people import recluster
+
     catalog = open_existing(resolve_catalog(args))
     try:
         result = recluster(catalog, args.algorithm, args.threshold, undoable=True)
@@ -125,7 +137,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     options = Options(Mode(args.mode), args.include_unknown, args.only_named)
     try:
         steps = export(catalog, Path(args.destination), options)
-        with tqdm(unit="photo", desc="Exporting", leave=False) as bar:
+        with tqdm(unit="photo", desc="Exporting", leave=False, disable=None) as bar:
             while True:
                 try:
                     done, total = next(steps)
@@ -191,6 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Without a command, opens the app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--self-test", action="store_true", help="check that this installation works, then exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, help_text: str) -> argparse.ArgumentParser:
@@ -205,13 +220,16 @@ def build_parser() -> argparse.ArgumentParser:
             type=float,
             default=None,
             help="face distance below which two faces are the same person "
-            f"(default: {DEFAULT_THRESHOLD['chinese-whispers']} for Chinese whispers)",
+            "(default: measured per algorithm, see README)",
         )
 
     def add_workers(command: argparse.ArgumentParser) -> None:
         command.add_argument("--workers", type=int, default=0, help="processes (default: cores)")
         command.add_argument(
-            "--max-side", type=int, default=Settings.max_side, help="detection image size"
+            "--detector", choices=("hog", "mtcnn"), default=None, help="face detector"
+        )
+        command.add_argument(
+            "--max-side", type=int, default=None, help="long side of the detection image"
         )
 
     scan_cmd = add("scan", "find, embed and group the faces of a photo folder")
@@ -250,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
 def run_cli(argv: list[str]) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from faceorganizer.selftest import run_self_test
+
+        return run_self_test()
     if args.command is None:
         parser.print_help()
         return 0

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QMenu, QToolBar
 
-from faceorganizer.ui.app import resources_dir
+from faceorganizer import resources_dir
 
 if TYPE_CHECKING:
     from faceorganizer.ui.main_window import MainWindow

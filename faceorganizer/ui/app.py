@@ -12,18 +12,10 @@ import sys
 import time
 from pathlib import Path
 
+from faceorganizer import resources_dir
+
 _STARTED = time.perf_counter()
 APP_NAME = "faceorganizer"
-
-
-def resources_dir() -> Path:
-    """``resources/`` beside the package (source tree) or inside it (installed, frozen)."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (package.parent / "resources", package / "resources"):
-        if candidate.is_dir():
-            return candidate
-    frozen = Path(getattr(sys, "_MEIPASS", package)) / "resources"
-    return frozen
 
 
 def clean_qt_environment() -> None:
