@@ -26,6 +26,7 @@ from pathlib import Path
 
 import dlib
 import numpy as np
+from detectors import iou  # bench/ is on sys.path when run as a script
 from PIL import Image
 
 from faceorganizer.core import models
@@ -92,14 +93,6 @@ def ours(root: Path, catalog_path: Path, settings: Settings) -> dict[str, list[B
     for path, *box in rows:
         boxes.setdefault((root / path).as_posix(), []).append(tuple(box))
     return boxes
-
-
-def iou(a: Box, b: Box) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def found_by_both(first: dict[str, list[Box]], second: dict[str, list[Box]]) -> int:

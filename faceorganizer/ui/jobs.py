@@ -128,16 +128,19 @@ def layout_job(catalog_path: Path):
     return job
 
 
-def preview_job(catalog_path: Path, algorithm: str, threshold: float):
-    """Number of people a re-cluster would give, computed in the helper process."""
+def _helper_job(function, *args: object):
+    """A cancellable job that runs ``function(*args)`` in the helper process."""
 
     def job(cancelled: Cancelled) -> JobGen:
-        return compute.in_helper(
-            compute.preview_count, str(catalog_path), algorithm, threshold, cancelled=cancelled
-        )
+        return compute.in_helper(function, *args, cancelled=cancelled)
         yield  # pragma: no cover - makes this a generator
 
     return job
+
+
+def preview_job(catalog_path: Path, algorithm: str, threshold: float):
+    """Number of people a re-cluster would give, computed in the helper process."""
+    return _helper_job(compute.preview_count, str(catalog_path), algorithm, threshold)
 
 
 def recluster_job(catalog_path: Path, algorithm: str, threshold: float):
@@ -151,14 +154,7 @@ def recluster_job(catalog_path: Path, algorithm: str, threshold: float):
 
 def split_job(catalog_path: Path, person_id: int, threshold: float):
     """Groups an automatic split of one person would make (a preview, nothing written)."""
-
-    def job(cancelled: Cancelled) -> JobGen:
-        return compute.in_helper(
-            compute.split_groups, str(catalog_path), person_id, threshold, cancelled=cancelled
-        )
-        yield  # pragma: no cover - makes this a generator
-
-    return job
+    return _helper_job(compute.split_groups, str(catalog_path), person_id, threshold)
 
 
 def export_job(catalog_path: Path, destination: Path, options: object):
