@@ -9,7 +9,6 @@ in the background); every other face is clustered but not scored.
 from __future__ import annotations
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,6 @@ import numpy as np
 
 from faceorganizer.core import metrics
 from faceorganizer.core.catalog import Catalog
-from faceorganizer.core.people import recluster
 from faceorganizer.core.pipeline import ScanSummary, Settings, scan
 
 
@@ -52,9 +50,6 @@ def evaluate_folder(
             summary = ScanSummary()
             for _ in scan(catalog, folder, settings, summary=summary):
                 pass
-            started = time.perf_counter()
-            recluster(catalog, settings.algorithm, settings.threshold)  # timed on its own
-            summary.seconds["cluster"] = time.perf_counter() - started
             truth, predicted, images, missing = labeled_faces(catalog)
             result = score(truth, predicted)
             stats = catalog.stats()

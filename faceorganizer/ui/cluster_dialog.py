@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer.ui import jobs
+from faceorganizer.ui.dialogs import add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
 
 ALGORITHMS = (("chinese-whispers", "Chinese whispers"), ("dbscan", "DBSCAN"))
@@ -66,13 +67,11 @@ class ClusterDialog(QDialog):
         self._stale = False
 
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        add_intro(
+            layout,
             "Group all faces again with other settings. Faces you placed, merged or "
-            "named stay where you put them. You can undo this."
+            "named stay where you put them. You can undo this.",
         )
-        intro.setWordWrap(True)
-        intro.setObjectName("dialogIntro")
-        layout.addWidget(intro)
 
         form = QFormLayout()
         self.algorithm = QComboBox()

@@ -213,6 +213,14 @@ class PhotoViewer(QDialog):
 # ---------------------------------------------------------------------- split preview
 
 
+def add_intro(layout: QVBoxLayout, text: str) -> None:
+    """The short explanation at the top of a dialog, styled by the .qss."""
+    intro = QLabel(text)
+    intro.setWordWrap(True)
+    intro.setObjectName("dialogIntro")
+    layout.addWidget(intro)
+
+
 def face_strip(thumbs: Thumbnails, face_ids: list[int], side: int, dpr: float) -> QPixmap:
     """A row of up to 10 thumbnails: what a group looks like at a glance."""
     shown = face_ids[:10]

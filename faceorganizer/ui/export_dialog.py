@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from faceorganizer.core.export import ExportError, ExportReport, Mode, Options
 from faceorganizer.ui import jobs
+from faceorganizer.ui.dialogs import add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
 
 MODES = (
@@ -50,13 +51,11 @@ class ExportDialog(QDialog):
         self.error: str | None = None
 
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        add_intro(
+            layout,
             "One folder per person, each with every photo that person is in. "
-            "Your original photos are never moved or changed."
+            "Your original photos are never moved or changed.",
         )
-        intro.setWordWrap(True)
-        intro.setObjectName("dialogIntro")
-        layout.addWidget(intro)
 
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
