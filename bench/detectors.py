@@ -37,7 +37,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceorganizer.core import models  # noqa: E402
-from faceorganizer.core.detect import HogDetector  # noqa: E402
+from faceorganizer.core.detect import HogDetector, iou  # noqa: E402
 from faceorganizer.core.detect_mtcnn import HOG_BOX, MtcnnDetector, hog_like_rect  # noqa: E402
 from faceorganizer.core.images import is_image_path, load_photo  # noqa: E402
 
@@ -53,14 +53,6 @@ class Variant:
     find: Finder  # boxes in the working image's pixels
     boxes: dict[Path, list[Box]] = field(default_factory=dict)  # in original pixels
     detect_s: dict[Path, float] = field(default_factory=dict)
-
-
-def iou(a: Box, b: Box) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def matched(first: list[Box], second: list[Box]) -> int:

@@ -26,12 +26,13 @@ from pathlib import Path
 
 import dlib
 import numpy as np
-from detectors import iou  # bench/ is on sys.path when run as a script
+from detectors import matched  # bench/ is on sys.path when run as a script
 from PIL import Image
 
 from faceorganizer.core import models
 from faceorganizer.core.catalog import Catalog
 from faceorganizer.core.evaluation import labeled_faces, score
+from faceorganizer.core.finder import DETECTORS
 from faceorganizer.core.images import is_image_path
 from faceorganizer.core.pipeline import Settings, scan
 
@@ -60,11 +61,11 @@ def reference(files: list[Path]) -> tuple[dict[str, list[Box]], dict[str, list[n
     return boxes, vectors
 
 
-def reference_quality(root: Path, boxes: dict, vectors: dict) -> float:
-    """Pairwise F of dlib's Chinese whispers at 0.5 over the reference descriptors."""
+def reference_quality(root: Path, boxes: dict, vectors: dict) -> dict[str, float]:
+    """Scores of dlib's Chinese whispers at 0.5 over the reference descriptors."""
     keys = [(k, i) for k in sorted(vectors) for i in range(len(vectors[k]))]
     if not keys:
-        return 0.0
+        return {"pairwise_f": 0.0, "bcubed_f": 0.0}
     labels = dlib.chinese_whispers_clustering(
         [dlib.vector(vectors[k][i].tolist()) for k, i in keys], 0.5
     )
@@ -78,7 +79,7 @@ def reference_quality(root: Path, boxes: dict, vectors: dict) -> float:
         areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in boxes[key]]
         truth.append(label)
         predicted.append(by_face[(key, int(np.argmax(areas)))])
-    return float(score(truth, predicted)["pairwise_f"])
+    return score(truth, predicted)
 
 
 def ours(root: Path, catalog_path: Path, settings: Settings) -> dict[str, list[Box]]:
@@ -96,22 +97,14 @@ def ours(root: Path, catalog_path: Path, settings: Settings) -> dict[str, list[B
 
 
 def found_by_both(first: dict[str, list[Box]], second: dict[str, list[Box]]) -> int:
-    both = 0
-    for key, boxes in first.items():
-        others = list(second.get(key, []))
-        for box in boxes:
-            match = next((o for o in others if iou(box, o) >= 0.3), None)
-            if match is not None:
-                others.remove(match)
-                both += 1
-    return both
+    return sum(matched(boxes, second.get(key, [])) for key, boxes in first.items())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", nargs="?", type=Path, default=DEFAULT_FOLDER)
     parser.add_argument("--limit", type=int, default=0, help="only the first N photos")
-    parser.add_argument("--detector", choices=("hog", "mtcnn"), default=Settings.detector)
+    parser.add_argument("--detector", choices=tuple(DETECTORS), default=Settings.detector)
     parser.add_argument("--max-side", type=int, default=Settings.max_side)
     args = parser.parse_args()
     root = args.folder.resolve()
@@ -134,7 +127,7 @@ def main() -> int:
         our_boxes = ours(subset, Path(temp) / "bench.sqlite", settings)
         our_seconds = time.perf_counter() - started
         catalog = Catalog(Path(temp) / "bench.sqlite")
-        our_f = float(score(*labeled_faces(catalog)[:2])["pairwise_f"])
+        our_f = score(*labeled_faces(catalog)[:2])
         catalog.close()
 
     n = len(files)
@@ -143,11 +136,14 @@ def main() -> int:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"photos: {n} in {root}; ours: {args.detector} at {args.max_side} px")
-    print(f"{'pipeline':<28} {'seconds':>8} {'photos/s':>9} {'faces':>6} {'pairwise F':>11}")
-    print(f"{'face_recognition defaults':<28} {ref_seconds:8.1f} {n / ref_seconds:9.2f} "
-          f"{ref_faces:6d} {ref_f:11.3f}")  # fmt: skip
-    print(f"{'faceorganizer default':<28} {our_seconds:8.1f} {n / our_seconds:9.2f} "
-          f"{our_faces:6d} {our_f:11.3f}")  # fmt: skip
+    print(f"{'pipeline':<28} {'seconds':>8} {'photos/s':>9} {'faces':>6} {'pairwise F':>11} "
+          f"{'BCubed F':>9}")  # fmt: skip
+    for name, seconds, faces, quality in (
+        ("face_recognition defaults", ref_seconds, ref_faces, ref_f),
+        ("faceorganizer", our_seconds, our_faces, our_f),
+    ):
+        print(f"{name:<28} {seconds:8.1f} {n / seconds:9.2f} {faces:6d} "
+              f"{quality['pairwise_f']:11.3f} {quality['bcubed_f']:9.3f}")  # fmt: skip
     print(f"speed-up: {ref_seconds / our_seconds:.1f}x")
     print(f"faces found by both: {found_by_both(ref_boxes, our_boxes)}")
     print(f"peak memory: main process {peak_mb:.0f} MB, largest worker {child_mb:.0f} MB")

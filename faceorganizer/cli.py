@@ -226,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     def add_workers(command: argparse.ArgumentParser) -> None:
         command.add_argument("--workers", type=int, default=0, help="processes (default: cores)")
         command.add_argument(
-            "--detector", choices=("hog", "mtcnn"), default=None, help="face detector"
+            "--detector", choices=("cascade", "hog", "mtcnn"), default=None, help="face detector"
         )
         command.add_argument(
             "--max-side", type=int, default=None, help="long side of the detection image"

@@ -20,10 +20,23 @@ class Detection:
     landmarks: np.ndarray  # (5, 2) float32, same pixels
 
 
+def iou(a: Box, b: Box) -> float:
+    """Intersection over union of two boxes: how much they are the same face."""
+    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = w * h
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 class Detector(Protocol):
     name: str
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]: ...
+    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
+        """Faces in ``rgb``, a photo shrunk by ``scale`` (working px per original px).
+
+        ``scale`` lets a detector behave as it would on the full-size original."""
+        ...
 
 
 class HogDetector:
@@ -47,7 +60,7 @@ class HogDetector:
             return self.upsample
         return 1 if max(rgb.shape[:2]) < self.small_side else 0
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
+    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
         rects, scores, _ = self._detector.run(rgb, self._upsample_for(rgb), 0.0)
         found = []
         for rect, score in zip(rects, scores, strict=True):

@@ -137,7 +137,7 @@ class MtcnnDetector:
         self._onet = _session("onet", threads)
         self._landmarks = dlib.shape_predictor(str(models.shape_predictor_5()))
 
-    def detect(self, rgb: np.ndarray) -> list[Detection]:
+    def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
         boxes, scores = self.detect_boxes(rgb)
         found = []
         for box, score in zip(boxes, scores, strict=True):

@@ -76,7 +76,11 @@ def _to_photo(image: Image.Image, max_side: int | None) -> Photo:
     if orientation in (5, 6, 7, 8):
         width, height = height, width
     if max_side and image.format == "JPEG" and max(width, height) > max_side:
-        image.draft("RGB", (max_side, max_side))  # DCT scaling: decode smaller, faster
+        # DCT scaling: decode at 1/2, 1/4 or 1/8 size, as long as it stays >= the target.
+        # draft() wants both sides of the target: (max_side, max_side) would keep a 3:2
+        # photo's short side >= max_side and so decode it much larger than needed.
+        ratio = max_side / max(width, height)
+        image.draft("RGB", (round(image.width * ratio), round(image.height * ratio)))
     image = ImageOps.exif_transpose(image) or image
     if image.mode != "RGB":
         image = _flatten(image)

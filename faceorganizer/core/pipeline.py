@@ -10,7 +10,6 @@ per core, each holding its own models.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -19,31 +18,16 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from faceorganizer.core.catalog import Catalog, FaceRecord, FileRow
-from faceorganizer.core.detect import Detector, HogDetector
-from faceorganizer.core.detect_mtcnn import MtcnnDetector
+from faceorganizer.core.catalog import Catalog, FileRow
 from faceorganizer.core.dlib_onnx import cached_resnet_onnx
-from faceorganizer.core.embed import DlibEmbedder, Embedder
-from faceorganizer.core.embed_onnx import OnnxEmbedder
-from faceorganizer.core.images import ImageError, face_thumbnail, load_photo
+from faceorganizer.core.finder import (
+    FileResult,
+    Settings,
+    init_worker,
+    process_in_worker,
+)
 from faceorganizer.core.people import recluster
 from faceorganizer.core.scan import SyncReport, sync_catalog
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How faces are found and grouped. Defaults come from measurements (README)."""
-
-    detector: str = "hog"  # "hog" (dlib) or "mtcnn" (ONNX; faster, finds more small faces)
-    max_side: int = 1600  # long side of the working image for detection
-    upsample: int | None = None  # HOG upsampling; None = only for small images
-    workers: int = 0  # processes for detection/embedding; 0 = one per core
-    embedder: str = "onnx"  # "onnx" (our conversion, ~12x faster) or "dlib" (reference)
-    algorithm: str = "chinese-whispers"
-    threshold: float | None = None  # None = the algorithm's default
-
-    def worker_count(self) -> int:
-        return self.workers or max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -58,13 +42,6 @@ class Progress:
 CRASH_MESSAGE = "crashed the face detector (skipped)"
 
 
-@dataclass(frozen=True)
-class FileResult:
-    faces: list[FaceRecord]
-    size: tuple[int, int] | None
-    error: str | None
-
-
 @dataclass
 class ScanSummary:
     sync: SyncReport = field(default_factory=SyncReport)
@@ -72,63 +49,6 @@ class ScanSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     cancelled: bool = False
-
-
-class FaceFinder:
-    """Decode → detect → landmarks → embed for one file; one instance per process."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.detector: Detector = (
-            MtcnnDetector(min_face=40)
-            if settings.detector == "mtcnn"
-            else HogDetector(settings.upsample)
-        )
-        # One process per core already: each session gets one thread.
-        self.embedder: Embedder = (
-            OnnxEmbedder(threads=1) if settings.embedder == "onnx" else DlibEmbedder()
-        )
-
-    def process(self, path: Path) -> FileResult:
-        """Never raises: any problem with the file becomes its error message."""
-        try:
-            return self._process(path)
-        except ImageError as exc:
-            return FileResult([], None, str(exc))
-        except Exception as exc:  # a model failing on an odd image must not stop the scan
-            return FileResult([], None, f"could not process: {exc}")
-
-    def _process(self, path: Path) -> FileResult:
-        photo = load_photo(path, self.settings.max_side)
-        detections = self.detector.detect(photo.rgb)
-        vectors = self.embedder.embed(photo.rgb, [d.landmarks for d in detections])
-        faces = []
-        for detection, vector in zip(detections, vectors, strict=True):
-            box = tuple(v / photo.scale for v in detection.box)
-            faces.append(
-                FaceRecord(
-                    box=(box[0], box[1], box[2], box[3]),
-                    score=detection.score,
-                    landmarks=detection.landmarks / photo.scale,
-                    thumb=face_thumbnail(photo, (box[0], box[1], box[2], box[3])),
-                    embedding=vector,
-                    model=self.embedder.model_id,
-                )
-            )
-        return FileResult(faces, photo.original_size, None)
-
-
-_finder: FaceFinder | None = None
-
-
-def _init_worker(settings: Settings) -> None:
-    global _finder
-    _finder = FaceFinder(settings)
-
-
-def _process_in_worker(path: Path) -> FileResult:
-    assert _finder is not None
-    return _finder.process(path)
 
 
 class _WorkerCrash(Exception):
@@ -151,7 +71,7 @@ def _results(
     while rows or running:
         while rows and len(running) < in_flight:
             row = rows.popleft()
-            running[pool.submit(_process_in_worker, root / row.path)] = row
+            running[pool.submit(process_in_worker, root / row.path)] = row
         if cancelled():
             for future in running:
                 future.cancel()
@@ -198,7 +118,7 @@ def find_faces(
     while queue or suspects:
         solo = bool(suspects)
         try:
-            with ProcessPoolExecutor(workers, context, _init_worker, (settings,)) as pool:
+            with ProcessPoolExecutor(workers, context, init_worker, (settings,)) as pool:
                 rows = suspects if solo else queue
                 for row, result in _results(
                     pool, root, rows, 1 if solo else 2 * workers, cancelled
