@@ -97,7 +97,7 @@ class SelfTest:
         from faceorganizer.core.cluster import cluster
 
         points, truth = _three_people(self.embedding)
-        labels = cluster(points)  # Chinese whispers: sklearn kNN + the numba kernel
+        labels = cluster(points)  # Chinese whispers: exact kNN + the numba kernel
         groups = {tuple(sorted(set(labels[truth == t]))) for t in range(3)}
         if len(groups) != 3 or any(len(g) != 1 for g in groups):
             raise CheckFailed(f"expected 3 clean clusters, got labels {labels.tolist()}")

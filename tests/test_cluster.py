@@ -249,3 +249,45 @@ def test_knn_update_matches_full_knn():
     assert np.array_equal(idx, full_idx)
     assert np.allclose(dist, full_dist, atol=1e-5)
     assert np.array_equal(knn_update(*knn(x[:5]), x[:20], 15)[0], knn(x[:20])[0])
+
+
+def test_approximate_knn_finds_close_neighbours(monkeypatch):
+    """Above EXACT_KNN_LIMIT the cell search keeps the short links clustering uses."""
+    from faceorganizer.core import cluster as cluster_module
+
+    x, _ = blobs(people=60, per=20, seed=2)
+    exact_idx, exact_dist = knn(x)
+    monkeypatch.setattr(cluster_module, "EXACT_KNN_LIMIT", 100)
+    idx, dist = knn(x)
+    assert idx.shape == exact_idx.shape and (idx != np.arange(x.shape[0])[:, None]).all()
+    assert (np.diff(dist, axis=1) >= 0).all()
+    found = (exact_idx[:, :, None] == idx[:, None, :]).any(axis=2)
+    assert found[exact_dist < 0.3].mean() > 0.95
+    assert np.array_equal(cluster(x, neighbors=(idx, dist)), cluster(x))
+
+
+def test_incremental_matches_full_recluster():
+    x, truth = blobs(people=8, per=6, seed=4)
+    keep = np.r_[np.arange(40), 45]  # the last faces arrive later: some known, one new
+    order = np.r_[keep, np.setdiff1d(np.arange(48), keep)]
+    x, truth = x[order], truth[order]
+    before = cluster(x[:41], neighbors=knn(x[:41]))
+    nb = knn_update(*knn(x[:41]), x, 7)
+    part = cluster(x, neighbors=nb, previous=before)
+    assert metrics.ari(cluster(x, neighbors=nb), part) == pytest.approx(1.0)
+    assert metrics.ari(truth, part) == pytest.approx(1.0)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from(ALGORITHMS), st.integers(0, 10))
+def test_incremental_keeps_constraints(problem, algorithm, new):
+    x, c, seed = problem
+    old = max(0, x.shape[0] - new)
+    before = cluster(x[:old], algorithm, constraints=_first(c, old), seed=seed)
+    labels = cluster(x, algorithm, constraints=c, seed=seed, previous=before)
+    check_constraints(labels, c)
+
+
+def _first(c: Constraints, n: int) -> Constraints:
+    """The constraints among the first ``n`` faces."""
+    return Constraints(c.photo[:n], c.anchor[:n], [(f, a) for f, a in c.forbidden if f < n])
