@@ -38,12 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceorganizer.core import models  # noqa: E402
 from faceorganizer.core.detect import HogDetector, iou  # noqa: E402
+from faceorganizer.core.detect_cascade import CascadeDetector  # noqa: E402
 from faceorganizer.core.detect_mtcnn import HOG_BOX, MtcnnDetector, hog_like_rect  # noqa: E402
 from faceorganizer.core.images import is_image_path, load_photo  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 Box = tuple[float, float, float, float]
-Finder = Callable[[np.ndarray], list[Box]]
+Finder = Callable[[np.ndarray, float], list[Box]]  # (working image, its scale)
 
 
 @dataclass
@@ -74,7 +75,7 @@ def hog(upsample: int | None) -> Finder:
     """dlib HOG boxes; ``None`` = HogDetector's default rule (upsample small images only)."""
     detector, rule = dlib.get_frontal_face_detector(), HogDetector()
 
-    def find(rgb: np.ndarray) -> list[Box]:
+    def find(rgb: np.ndarray, scale: float) -> list[Box]:
         times = rule._upsample_for(rgb) if upsample is None else upsample
         return [(r.left(), r.top(), r.right() + 1, r.bottom() + 1) for r in detector(rgb, times)]
 
@@ -83,13 +84,19 @@ def hog(upsample: int | None) -> Finder:
 
 def mtcnn(min_face: int) -> Finder:
     detector = MtcnnDetector(min_face=min_face)
-    return lambda rgb: [tuple(map(float, b)) for b in detector.detect_boxes(rgb)[0]]
+    return lambda rgb, scale: [tuple(map(float, b)) for b in detector.detect_boxes(rgb)[0]]
+
+
+def cascade() -> Finder:
+    """The default detector: MTCNN proposals confirmed by HOG (boxes only, no landmarks)."""
+    detector = CascadeDetector()
+    return lambda rgb, scale: [d.box for d in detector.detect(rgb, scale)]
 
 
 def mmod(upsample: int) -> Finder:
     detector = dlib.cnn_face_detection_model_v1(str(models.mmod_detector()))
 
-    def find(rgb: np.ndarray) -> list[Box]:
+    def find(rgb: np.ndarray, scale: float) -> list[Box]:
         rects = [d.rect for d in detector(rgb, upsample)]
         return [(r.left(), r.top(), r.right() + 1, r.bottom() + 1) for r in rects]
 
@@ -127,7 +134,7 @@ def run(files: list[Path], reference: Variant, variants: list[Variant]) -> Decod
             decode[size, path] = time.perf_counter() - started
             for variant in (v for v in [reference, *variants] if v.max_side == size):
                 started = time.perf_counter()
-                found = variant.find(photo.rgb)
+                found = variant.find(photo.rgb, photo.scale)
                 variant.detect_s[path] = time.perf_counter() - started
                 variant.boxes[path] = [tuple(v / photo.scale for v in box) for box in found]
     print(file=sys.stderr)
@@ -253,7 +260,8 @@ def main() -> int:
         return 0
 
     reference = Variant("face_recognition hog", None, hog(1))
-    variants = [Variant("hog default", 1600, hog(None)), Variant("hog default", 1024, hog(None))]
+    variants = [Variant("cascade (default)", 1600, cascade())]
+    variants += [Variant("hog default", 1600, hog(None)), Variant("hog default", 1024, hog(None))]
     variants += [
         Variant(f"hog up{up}", size, hog(up))
         for size in (640, 800, 1024, 1280, 1600)

@@ -60,9 +60,9 @@ class SelfTest:
         import dlib
 
         from faceorganizer.core import models
-        from faceorganizer.core.pipeline import FaceFinder, Settings
+        from faceorganizer.core.finder import FaceFinder, Settings
 
-        self.finder = FaceFinder(Settings())  # HOG detector, 5-point landmarks, ResNet
+        self.finder = FaceFinder(Settings())  # cascade detector, 5-point landmarks, ResNet
         dlib.cnn_face_detection_model_v1(str(models.mmod_detector()))
         return "dlib HOG detector, 5-point landmarks, ResNet descriptor, MMOD detector"
 

@@ -87,13 +87,13 @@ def test_a_worker_crash_skips_only_the_file_that_crashes(
         textwrap.dedent(
             """
             import os
-            from faceorganizer.core import pipeline
-            original = pipeline.FaceFinder.process
+            from faceorganizer.core import finder
+            original = finder.FaceFinder.process
             def process(self, path):
                 if path.name == "frec__obama2.jpg":
                     os._exit(139)
                 return original(self, path)
-            pipeline.FaceFinder.process = process
+            finder.FaceFinder.process = process
             """
         )
     )
