@@ -11,7 +11,7 @@ import pytest
 from faceorganizer.core.catalog import Catalog
 from faceorganizer.core.pipeline import ScanSummary, Settings, scan
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()  # as scans store it
 
 
 @pytest.fixture(scope="session")

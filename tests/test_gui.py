@@ -327,6 +327,36 @@ def test_split_automatically_preview_and_apply(qtbot, library: MainWindow, catal
 # ---------------------------------------------------------------------- map
 
 
+def test_review_asks_and_yes_moves_the_face(qtbot, library: MainWindow, catalog: Catalog):
+    win = library
+    outcome: dict[str, object] = {}
+
+    def drive_dialog() -> None:
+        dialog = win.review_dialog
+        if dialog is None or not dialog.isVisible() or dialog.current() is None:
+            QTimer.singleShot(50, drive_dialog)
+            return
+        question = dialog.current()
+        outcome["question"] = question
+        outcome["text"] = dialog.question.text()
+        outcome["keys"] = [b.shortcut().toString() for b in (dialog.yes, dialog.no, dialog.skip)]
+        dialog.yes.click()
+        outcome["next"] = dialog.current()
+        dialog.accept()
+
+    QTimer.singleShot(0, drive_dialog)
+    win.act["review"].trigger()  # modal: returns when the dialog closes
+    question = outcome["question"]
+    name = catalog.person_names()[question.person_id]
+    assert outcome["text"] == f"Is this {name}?"
+    assert outcome["keys"] == ["Y", "N", "S"]
+    assert outcome["next"] != question
+    assert catalog.assignments()[question.face_id] == (question.person_id, True)
+    assert win.act["undo"].text().endswith("Yes, this is them")
+    do(qtbot, win, "undo")
+    assert catalog.assignments()[question.face_id][0] != question.person_id
+
+
 def test_map_click_and_rubber_band_select_in_grid(
     qtbot, library: MainWindow, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ):

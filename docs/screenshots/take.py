@@ -82,6 +82,7 @@ def main() -> int:
     from faceorganizer.ui.app import create_application
     from faceorganizer.ui.dialogs import SplitDialog
     from faceorganizer.ui.main_window import MainWindow
+    from faceorganizer.ui.review_dialog import ReviewDialog
 
     app = create_application([])
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
@@ -150,6 +151,15 @@ def main() -> int:
         yield 300
         save(split, "split")
         split.close()
+
+        review = ReviewDialog(
+            catalog_path, window.catalog, window.thumbs, lambda q, yes: None, window
+        )
+        review.show()
+        yield lambda: review.current() is not None
+        yield 300
+        save(review, "review")
+        review.close()
 
         window.show_people_tab()
         window.show_cluster_controls()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceorganizer.core.catalog import Catalog
-from faceorganizer.core.cluster import Constraints, cluster
+from faceorganizer.core.cluster import DEFAULT_THRESHOLD, Constraints, cluster, suggest
 from faceorganizer.core.edits import Change, Editor
 
 
@@ -144,3 +144,52 @@ def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[l
     for face_id, label in zip(face_ids[keep].tolist(), labels.tolist(), strict=True):
         groups[label].append(face_id)
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+# ---------------------------------------------------------------- "Is this X?" review
+
+SMALL_GROUP = 2  # a face alone or in a pair may belong to a bigger person
+# ask up to face_recognition's own "same person" tolerance, 0.6 (the grouping joins faces
+# closer than 0.525); as a suggest() score:
+MIN_SCORE = 1 - 0.6 / (2 * DEFAULT_THRESHOLD["chinese-whispers"])
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    face_id: int
+    person_id: int
+    score: float  # 0..1, see cluster.suggest: above 0.5 = within the grouping threshold
+
+
+def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
+    """Faces the grouping left alone or in a pair, each with the person they most look like.
+
+    Clustering is cautious: a look that is close but not close enough stays apart. Asking
+    "Is this X?" turns those near misses into one click each. Only people the user named
+    or with more than SMALL_GROUP faces are offered; never a person the face was rejected
+    from or one already in the same photo. Faces the user placed are not asked about.
+    Most confident first."""
+    face_ids, file_ids, vectors = catalog.embeddings()
+    if len(face_ids) == 0:
+        return []
+    assignments = catalog.assignments()
+    person = np.array([assignments[int(f)][0] or -1 for f in face_ids], np.int64)
+    locked = np.array([assignments[int(f)][1] for f in face_ids], bool)
+    people = {p.id: p for p in catalog.persons()}  # hidden people are not offered
+    targets = {pid for pid, p in people.items() if p.name or p.faces > SMALL_GROUP}
+    small = np.array([p not in targets for p in person.tolist()], bool)
+    candidates = np.flatnonzero(small & ~locked)
+    target_labels = np.where(np.isin(person, list(targets)), person, -1)
+    rejected = set(catalog.rejections())
+    in_photo = set(zip(file_ids.tolist(), target_labels.tolist(), strict=True))
+    found = []
+    for i, options in zip(candidates, suggest(vectors, target_labels, candidates), strict=True):
+        face, photo = int(face_ids[i]), int(file_ids[i])
+        for person_id, score in options:
+            if score < MIN_SCORE:
+                break
+            if (face, person_id) not in rejected and (photo, person_id) not in in_photo:
+                found.append(Suggestion(face, person_id, score))
+                break
+    found.sort(key=lambda s: (-s.score, s.face_id))
+    return found[:limit]

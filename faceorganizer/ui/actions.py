@@ -68,6 +68,8 @@ COMMANDS = (
     Command("show_hidden", "Show &Hidden People", "set_show_hidden", ("Ctrl+Shift+H",)),
     Command("regroup", "&Regroup Faces…", "show_cluster_controls", ("Ctrl+G",),
             "regroup", "Choose how strictly faces are grouped", "Regroup…"),
+    Command("review", "&Is This Them?…", "review_suggestions", ("Ctrl+I",), "",
+            "Faces that look like someone but were not grouped with them: yes or no"),
     Command("about", "&About faceorganizer", "about"),
 )
 
@@ -76,7 +78,7 @@ MENUS = (
     ("&Edit", ("undo", "redo", None, "rename", "merge", "split_auto", "hide", None,
                "split", "move", "not_person", "not_face")),
     ("&View", ("people_tab", "map_tab", None, "show_hidden")),
-    ("&People", ("regroup",)),
+    ("&People", ("regroup", "review")),
     ("&Help", ("about",)),
 )
 TOOLBAR = ("open", "rescan", None, "undo", "redo", None, "merge", "split_auto", None,

@@ -125,6 +125,18 @@ def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[li
         catalog.close()
 
 
+def review_list(catalog_path: str) -> list[tuple[int, int, float]]:
+    """The "Is this X?" questions as (face, person, score), most confident first; plain
+    tuples, so the window does not import the clustering code to read them."""
+    from faceorganizer.core.people import review_suggestions
+
+    catalog = _open(catalog_path, readonly=True)
+    try:
+        return [(s.face_id, s.person_id, s.score) for s in review_suggestions(catalog)]
+    finally:
+        catalog.close()
+
+
 def scan_steps(
     catalog_path: str,
     root: str,

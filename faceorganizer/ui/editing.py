@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QDialog, QMessageBox
 
 from faceorganizer.ui.dialogs import MoveToDialog, SplitDialog
 from faceorganizer.ui.models import PERSON_ID_ROLE
+from faceorganizer.ui.review_dialog import Question, ReviewDialog
 
 if TYPE_CHECKING:
     from faceorganizer.ui.main_window import MainWindow
@@ -126,6 +127,24 @@ class EditCommands:
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.new_groups():
             groups = dialog.new_groups()
             self.apply_edit(lambda: self.editor.split_groups(groups))
+        dialog.deleteLater()
+
+    def review_suggestions(self: MainWindow) -> None:
+        """Ask "Is this X?" about faces the grouping left alone; each answer is one edit."""
+        if self.catalog is None or self.catalog_path is None:
+            self.statusBar().showMessage("Open a photo folder first", 4000)
+            return
+
+        def answer(suggestion: Question, yes: bool) -> None:
+            face, person = suggestion.face_id, suggestion.person_id
+            if yes:
+                self.apply_edit(lambda: self.editor.move([face], person, "Yes, this is them"))
+            else:
+                self.apply_edit(lambda: self.editor.reject(face, person))
+
+        dialog = ReviewDialog(self.catalog_path, self.catalog, self.thumbs, answer, self)
+        self.review_dialog = dialog  # reachable for tests
+        dialog.exec()
         dialog.deleteLater()
 
     # ---------------------------------------------------------------- faces

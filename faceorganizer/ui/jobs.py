@@ -157,6 +157,11 @@ def split_job(catalog_path: Path, person_id: int, threshold: float):
     return _helper_job(compute.split_groups, str(catalog_path), person_id, threshold)
 
 
+def review_job(catalog_path: Path):
+    """Suggested (face, person) pairs for the "Is this X?" review."""
+    return _helper_job(compute.review_list, str(catalog_path))
+
+
 def export_job(catalog_path: Path, destination: Path, options: object):
     """Per-person folders via the CLI's engine; yields (done, total), returns the report."""
 

@@ -99,6 +99,7 @@ class MainWindow(EditCommands, ScanCommands, MapCommands, QMainWindow):
         self.face_source: tuple = ("none",)
         self.layout_dirty = True
         self.split_dialog: object | None = None
+        self.review_dialog: object | None = None
         self.export_dialog: ExportDialog | None = None
         self.cluster_dialog: ClusterDialog | None = None
         self.snapshot_task: Task | None = None

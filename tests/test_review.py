@@ -1,0 +1,64 @@
+"""The "Is this X?" review on the real scanned faces-dev catalog: sound questions, and the
+answers stick (and undo)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from faceorganizer.core.catalog import Catalog
+from faceorganizer.core.edits import Editor
+from faceorganizer.core.people import MIN_SCORE, SMALL_GROUP, review_suggestions
+
+
+def folder_of(catalog: Catalog) -> dict[int, str]:
+    rows = catalog.db.execute(
+        "SELECT faces.id, files.path FROM faces JOIN files ON file_id = files.id"
+    )
+    return {int(face): path.split("/")[0] for face, path in rows}
+
+
+def test_questions_respect_every_rule(catalog: Catalog) -> None:
+    questions = review_suggestions(catalog)
+    assert questions
+    assert [q.score for q in questions] == sorted((q.score for q in questions), reverse=True)
+    sizes = {p.id: p.faces for p in catalog.persons()}
+    assignments = catalog.assignments()
+    photo = dict(catalog.db.execute("SELECT id, file_id FROM faces").fetchall())
+    for q in questions:
+        assert q.score >= MIN_SCORE
+        person, locked = assignments[q.face_id]
+        assert not locked and person != q.person_id
+        assert person is None or sizes[person] <= SMALL_GROUP
+        assert sizes[q.person_id] > SMALL_GROUP
+        same_photo = [
+            f for f in catalog.faces_of_person(q.person_id) if photo[f] == photo[q.face_id]
+        ]
+        assert same_photo == []
+
+
+def test_most_questions_name_the_right_person(catalog: Catalog) -> None:
+    folder = folder_of(catalog)
+    majority = {
+        p.id: Counter(folder[f] for f in catalog.faces_of_person(p.id)).most_common(1)[0][0]
+        for p in catalog.persons()
+    }
+    labeled = [q for q in review_suggestions(catalog) if not folder[q.face_id].startswith("_")]
+    right = sum(folder[q.face_id] == majority[q.person_id] for q in labeled)
+    assert len(labeled) >= 3
+    assert right >= 0.75 * len(labeled)
+
+
+def test_answers_are_kept_and_undone(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    first, second = review_suggestions(catalog)[:2]
+    editor.move([first.face_id], first.person_id, "Yes, this is them")
+    editor.reject(second.face_id, second.person_id)
+    assert catalog.assignments()[first.face_id] == (first.person_id, True)
+    assert (second.face_id, second.person_id) in catalog.rejections()
+    asked = {(q.face_id, q.person_id) for q in review_suggestions(catalog)}
+    assert (first.face_id, first.person_id) not in asked
+    assert (second.face_id, second.person_id) not in asked
+    editor.undo()
+    editor.undo()
+    asked = {(q.face_id, q.person_id) for q in review_suggestions(catalog)}
+    assert {(first.face_id, first.person_id), (second.face_id, second.person_id)} <= asked
