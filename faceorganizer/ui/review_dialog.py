@@ -32,6 +32,8 @@ Answer = Callable[[Question, bool], None]  # True: yes, it is them; False: no
 
 
 class ReviewDialog(QDialog):
+    """One question at a time: the face, "Is this X?", and X's faces beside it."""
+
     def __init__(
         self,
         catalog_path: Path,
