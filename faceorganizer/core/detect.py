@@ -29,6 +29,18 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
+class FivePoints:
+    """dlib's 5-point landmark model (eye corners, the point under the nose) on a face box."""
+
+    def __init__(self) -> None:
+        self._predictor = dlib.shape_predictor(str(models.shape_predictor_5()))
+
+    def __call__(self, rgb: np.ndarray, rect: dlib.rectangle) -> np.ndarray:
+        """(5, 2) float32 points in ``rgb``'s pixels."""
+        shape = self._predictor(rgb, rect)
+        return np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+
+
 class Detector(Protocol):
     name: str
 
@@ -53,7 +65,7 @@ class HogDetector:
         self.upsample = upsample
         self.small_side = small_side
         self._detector = dlib.get_frontal_face_detector()
-        self._landmarks = dlib.shape_predictor(str(models.shape_predictor_5()))
+        self._landmarks = FivePoints()
 
     def _upsample_for(self, rgb: np.ndarray) -> int:
         if self.upsample is not None:
@@ -64,8 +76,7 @@ class HogDetector:
         rects, scores, _ = self._detector.run(rgb, self._upsample_for(rgb), 0.0)
         found = []
         for rect, score in zip(rects, scores, strict=True):
-            shape = self._landmarks(rgb, rect)
-            points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+            points = self._landmarks(rgb, rect)
             box = (float(rect.left()), float(rect.top()), float(rect.right()), float(rect.bottom()))
             found.append(Detection(box, float(score), points))
         return found

@@ -18,8 +18,7 @@ import cv2
 import dlib
 import numpy as np
 
-from faceorganizer.core import models
-from faceorganizer.core.detect import Box, Detection, iou
+from faceorganizer.core.detect import Box, Detection, FivePoints, iou
 from faceorganizer.core.detect_mtcnn import MtcnnDetector, hog_like_rect, nms
 
 HOG_FACE = 100  # face side in the crop HOG checks: just above its 80 px window
@@ -43,7 +42,7 @@ class CascadeDetector:
         self.proposal_side = proposal_side
         self._mtcnn = MtcnnDetector(min_face=min_face, thresholds=(0.8, 0.7, 0.5), threads=threads)
         self._hog = dlib.get_frontal_face_detector()
-        self._landmarks = dlib.shape_predictor(str(models.shape_predictor_5()))
+        self._landmarks = FivePoints()
 
     def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
         boxes, scores = [], []
@@ -59,9 +58,7 @@ class CascadeDetector:
         for i in sorted(keep):
             x0, y0, x1, y1 = boxes[i]
             rect = dlib.rectangle(round(x0), round(y0), round(x1), round(y1))
-            shape = self._landmarks(rgb, rect)
-            points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
-            found.append(Detection(boxes[i], scores[i], points))
+            found.append(Detection(boxes[i], scores[i], self._landmarks(rgb, rect)))
         return found
 
     def _proposals(self, rgb: np.ndarray) -> np.ndarray:

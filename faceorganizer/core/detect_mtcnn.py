@@ -23,7 +23,7 @@ import numpy as np
 import onnxruntime as ort
 
 from faceorganizer.core import models
-from faceorganizer.core.detect import Detection
+from faceorganizer.core.detect import Detection, FivePoints
 
 CELL = 12  # P-Net's window in pixels of the scaled image
 STRIDE = 2  # P-Net's step between windows
@@ -135,14 +135,13 @@ class MtcnnDetector:
         self._pnet = _session("pnet", threads)
         self._rnet = _session("rnet", threads)
         self._onet = _session("onet", threads)
-        self._landmarks = dlib.shape_predictor(str(models.shape_predictor_5()))
+        self._landmarks = FivePoints()
 
     def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
         boxes, scores = self.detect_boxes(rgb)
         found = []
         for box, score in zip(boxes, scores, strict=True):
-            shape = self._landmarks(rgb, hog_like_rect(box))
-            points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float32)
+            points = self._landmarks(rgb, hog_like_rect(box))
             found.append(Detection(tuple(float(v) for v in box), float(score), points))
         return found
 
