@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -135,7 +136,11 @@ class MtcnnDetector:
         self._pnet = _session("pnet", threads)
         self._rnet = _session("rnet", threads)
         self._onet = _session("onet", threads)
-        self._landmarks = FivePoints()
+
+    @cached_property
+    def _landmarks(self) -> FivePoints:
+        """Loaded on first use: users of ``detect_boxes`` alone (the cascade) never need it."""
+        return FivePoints()
 
     def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
         boxes, scores = self.detect_boxes(rgb)
