@@ -244,7 +244,7 @@ def test_cached_neighbors_give_same_labels():
 def test_knn_update_matches_full_knn():
     rng = np.random.default_rng(1)
     x = rng.normal(0, 0.07, (400, DIM)).astype(np.float32)
-    idx, dist = knn_update(*knn(x[:330]), x, 70, chunk=32)
+    idx, dist = knn_update(*knn(x[:330]), x, 70)
     full_idx, full_dist = knn(x)
     assert np.array_equal(idx, full_idx)
     assert np.allclose(dist, full_dist, atol=1e-5)

@@ -36,8 +36,11 @@ from __future__ import annotations
 
 import functools
 import heapq
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import sparse
@@ -52,6 +55,7 @@ MERGE_LINKAGE = "rms"  # see merge_clusters; "edges" and "centroid" chain strang
 NEIGHBORS = 10  # kNN list length; the graph keeps links from either end
 EXACT_KNN_LIMIT = 50_000  # above this, approximate kNN (_knn_cells)
 KNN_PROBE = 4  # _knn_cells: cells each face searches
+SEARCH_THREADS = 8  # kNN search threads, at most one per core
 KMEANS_ROUNDS = 5  # _knn_cells: Lloyd iterations placing the cell centres
 MAX_ITERATIONS = 50  # Chinese whispers passes; it usually settles in under 10
 ANCHOR_PULL = 2.0  # weight factor of links to anchored faces (Chinese whispers)
@@ -105,7 +109,7 @@ def knn(embeddings: np.ndarray, k: int = NEIGHBORS, seed: int = 0) -> tuple[np.n
     if n > EXACT_KNN_LIMIT:
         return _knn_cells(x, k, np.random.default_rng(seed))
     sq = np.einsum("ij,ij->i", x, x)
-    idx, dist_sq = _search_groups(x, x, sq, np.zeros(n, np.int64), 1, k, self_sq=sq)
+    idx, dist_sq = _search_groups(x, x, sq, np.zeros(n, np.int64), 1, k, q_self=np.arange(n))
     return idx, np.sqrt(dist_sq)
 
 
@@ -127,7 +131,7 @@ def _knn_cells(x: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndar
     csq = np.einsum("ij,ij->i", centres, centres)
     probe = min(KNN_PROBE, cells)
     near = _search_groups(x, centres, csq, np.zeros(cells, np.int64), 1, probe)[0]
-    idx, dist = _search_groups(x, x, sq, near[:, 0], cells, k, near, self_sq=sq)
+    idx, dist = _search_groups(x, x, sq, near[:, 0], cells, k, near, np.arange(n))
     return idx, np.sqrt(dist)
 
 
@@ -139,57 +143,75 @@ def _search_groups(
     groups: int,
     m: int,
     probe: np.ndarray | None = None,
-    self_sq: np.ndarray | None = None,
+    q_self: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``m`` nearest points (indices, squared distances) of each query row, nearest first.
 
-    Query i only sees points whose group is in ``probe[i]`` (all groups if None). Work is
-    grouped by point group: every query probing a group meets its points in one BLAS
-    product. ``self_sq`` set: queries are the points themselves and skip their own row.
-    Rows that see fewer than ``m`` points are searched against all points.
+    Query i only sees points whose group is in ``probe[i]`` (all groups if None) and never
+    point ``q_self[i]`` (itself, when queries are points too). Rows that see fewer than
+    ``m`` points are searched against all points. See :func:`_search_part` for the work.
     """
+    from threadpoolctl import threadpool_limits
+
     nq = q.shape[0]
     probe = np.zeros((nq, 1), np.int64) if probe is None else probe
-    qsq = np.einsum("ij,ij->i", q, q) if self_sq is None else self_sq
-    width = probe.shape[1]
+    q_self = np.full(nq, -1, np.int64) if q_self is None else q_self
     members = np.argsort(pts_group, kind="stable")
     mptr = np.searchsorted(pts_group[members], np.arange(groups + 1))
-    slots = np.argsort(probe.ravel(), kind="stable")  # (query, probe) slots by group
-    sptr = np.searchsorted(probe.ravel()[slots], np.arange(groups + 1))
-    cand_idx = np.zeros((nq * width, m), np.int64)
-    cand_d = np.full((nq * width, m), np.inf, np.float32)
-    for g in np.flatnonzero(np.diff(mptr) * np.diff(sptr)):
-        mem = members[mptr[g] : mptr[g + 1]]
-        step = max(1, 2**22 // mem.size)  # blocks of ~16 MB distances
-        for lo in range(sptr[g], sptr[g + 1], step):
-            slot = slots[lo : min(lo + step, sptr[g + 1])]
-            rows = slot // width
-            d = _distances_sq(q[rows], pts[mem], qsq[rows], pts_sq[mem])
-            if self_sq is not None:
-                d[rows[:, None] == mem[None, :]] = np.inf
-            top = _smallest(d, min(m, mem.size))
-            cand_idx[slot, : top.shape[1]] = mem[top]
-            cand_d[slot, : top.shape[1]] = np.take_along_axis(d, top, axis=1)
-    cand_idx, cand_d = cand_idx.reshape(nq, -1), cand_d.reshape(nq, -1)
-    top = _smallest(cand_d, m)
-    idx, dist = np.take_along_axis(cand_idx, top, 1), np.take_along_axis(cand_d, top, 1)
-    for i in np.flatnonzero(~np.isfinite(dist[:, -1])):  # probed groups held under m points
-        d = _distances_sq(q[i : i + 1], pts, qsq[i : i + 1], pts_sq)[0]
-        if self_sq is not None:
-            d[i] = np.inf
-        idx[i] = np.argsort(d, kind="stable")[:m]
-        dist[i] = d[idx[i]]
+    idx = np.full((nq, m), -1, np.int64)
+    dist = np.full((nq, m), np.inf, np.float32)
+    qsq = np.einsum("ij,ij->i", q, q)
+    work = _SearchWork(q, qsq, q_self, pts, pts_sq, members, mptr, probe, idx, dist)
+    threads = min(os.cpu_count() or 1, SEARCH_THREADS)
+    # one BLAS thread per search thread: numba and BLAS threads competing for the
+    # cores made small products 5x slower
+    with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
+        list(pool.map(functools.partial(_search_part, work, threads), range(threads)))
+    short = np.flatnonzero(~np.isfinite(dist[:, -1]))  # probed groups held under m points
+    if short.size:
+        group = np.zeros(pts.shape[0], np.int64)
+        found = _search_groups(q[short], pts, pts_sq, group, 1, m, None, q_self[short])
+        idx[short], dist[short] = found
     return idx, dist
 
 
-def _smallest(d: np.ndarray, m: int) -> np.ndarray:
-    """Column indices of each row's ``m`` smallest entries, smallest first."""
-    if m == 1:
-        return d.argmin(axis=1)[:, None]
-    top = np.argpartition(d, m - 1, axis=1)[:, :m] if m < d.shape[1] else None
-    top = np.broadcast_to(np.arange(d.shape[1]), d.shape) if top is None else top
-    order = np.argsort(np.take_along_axis(d, top, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(top, order, axis=1)
+class _SearchWork(NamedTuple):
+    q: np.ndarray
+    q_sq: np.ndarray
+    q_self: np.ndarray
+    pts: np.ndarray
+    pts_sq: np.ndarray
+    members: np.ndarray  # point indices sorted by group
+    mptr: np.ndarray  # members[mptr[g]:mptr[g + 1]] are group g's points
+    probe: np.ndarray
+    idx: np.ndarray  # output, filled in place
+    dist: np.ndarray
+
+
+def _search_part(work: _SearchWork, parts: int, part: int) -> None:
+    """Search for queries ``part``, ``part + parts``, ...: a thread owns its output rows.
+
+    Work is grouped by point group: every query of the part probing a group meets its
+    points in one BLAS product, which :func:`graph_kernels.select_nearest` folds into the
+    running lists (a distance matrix plus argpartition took 5x as long).
+    """
+    from . import graph_kernels
+
+    width = work.probe.shape[1]
+    own = np.arange(part, work.q.shape[0], parts)
+    flat = work.probe[own].ravel()
+    order = np.argsort(flat, kind="stable")
+    rows = own[order // width]  # (query, probe) slots sorted by group
+    sptr = np.searchsorted(flat[order], np.arange(work.mptr.size))
+    for g in np.flatnonzero(np.diff(work.mptr) * np.diff(sptr)):
+        mem = work.members[work.mptr[g] : work.mptr[g + 1]]
+        pts, pts_sq = work.pts[mem], work.pts_sq[mem]
+        step = max(1, 2**21 // mem.size)  # blocks of ~8 MB products
+        for lo in range(sptr[g], sptr[g + 1], step):
+            r = rows[lo : min(lo + step, sptr[g + 1])]
+            graph_kernels.select_nearest(
+                work.q[r] @ pts.T, work.q_sq[r], pts_sq, mem, work.q_self[r], r, work.idx, work.dist
+            )
 
 
 def _kmeans(x: np.ndarray, cells: int, rng: np.random.Generator) -> np.ndarray:
@@ -216,14 +238,14 @@ def _group_sums(group: np.ndarray, values: np.ndarray, groups: int) -> np.ndarra
 
 
 def knn_update(
-    idx: np.ndarray, dist: np.ndarray, embeddings: np.ndarray, new_count: int, chunk: int = 256
+    idx: np.ndarray, dist: np.ndarray, embeddings: np.ndarray, new_count: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Extend a :func:`knn` result after ``new_count`` faces were appended to ``embeddings``.
 
     ``idx``/``dist`` cover the first ``n - new_count`` faces. The new faces get exact lists
     over everybody, and old faces adopt a new face when it beats their current list (exact
-    too, as far as the old lists were). Costs O(new x n) distances (BLAS, in chunks), so a
-    thousand new faces in a 100k library take well under a second, not a full rebuild.
+    too, as far as the old lists were). Two BLAS searches of new x n distances, so a
+    thousand new faces in a 100k library take about half a second, not a full rebuild.
     """
     x = _as_embeddings(embeddings)
     n = x.shape[0]
@@ -233,70 +255,20 @@ def knn_update(
         return idx, dist
     if k == 0 or k >= old - 1:  # the old lists held every face: they may have been cut short
         return knn(x, k=max(k, NEIGHBORS))
-    new_idx = np.empty((new_count, k), np.int64)
-    new_dist = np.empty((new_count, k), np.float32)
-    best_idx, best_dist = idx.astype(np.int64), dist.astype(np.float32)  # copies
-    sq = (x * x).sum(axis=1)
-    radius2 = float(np.median(best_dist[:, -1])) ** 2  # half the new lists fit inside
-    for lo in range(old, n, chunk):
-        hi = min(lo + chunk, n)
-        d = _distances_sq(x[lo:hi], x, sq[lo:hi], sq)
-        d[np.arange(hi - lo), np.arange(lo, hi)] = np.inf  # not its own neighbour
-        top = _top_k(d, k, radius2)
-        top_d = np.take_along_axis(d, top, axis=1)
-        order = np.argsort(top_d, axis=1, kind="stable")
-        new_idx[lo - old : hi - old] = np.take_along_axis(top, order, axis=1)
-        new_dist[lo - old : hi - old] = np.sqrt(np.take_along_axis(top_d, order, axis=1))
-        # old faces: the chunk's closest new faces compete with their current lists; only
-        # the few old faces some new face beats need any work
-        hit = np.flatnonzero(d[:, :old].min(axis=0) < best_dist[:, -1] ** 2)
-        if hit.size == 0:
-            continue
-        sub = np.sqrt(d[:, hit].T)  # hit x chunk
-        m = min(k, hi - lo)
-        cand = np.argpartition(sub, m - 1, axis=1)[:, :m] if m < hi - lo else None
-        if cand is None:
-            cand = np.broadcast_to(np.arange(hi - lo), sub.shape)
-        all_idx = np.concatenate([best_idx[hit], cand + lo], axis=1)
-        all_dist = np.concatenate([best_dist[hit], np.take_along_axis(sub, cand, axis=1)], axis=1)
-        keep = np.argsort(all_dist, axis=1, kind="stable")[:, :k]
-        best_idx[hit] = np.take_along_axis(all_idx, keep, axis=1)
-        best_dist[hit] = np.take_along_axis(all_dist, keep, axis=1)
-    return np.concatenate([best_idx, new_idx]), np.concatenate([best_dist, new_dist])
-
-
-def _top_k(d: np.ndarray, k: int, radius2: float) -> np.ndarray:
-    """Column indices of each row's k smallest entries (any order).
-
-    Rows with k entries within ``radius2`` only sort those few; the rest partition the
-    whole row. Same result as ``argpartition``, about 5x faster on 100k columns.
-    """
-    close = d <= radius2
-    if np.count_nonzero(close) > 50 * k * d.shape[0]:  # crowded: sorting would cost more
-        return np.argpartition(d, k - 1, axis=1)[:, :k]
-    rows, cols = np.nonzero(close)
-    vals = d[rows, cols]
-    order = np.lexsort((vals, rows))
-    rows, cols = rows[order], cols[order]
-    count = np.bincount(rows, minlength=d.shape[0])
-    start = np.r_[0, np.cumsum(count)[:-1]]
-    top = np.empty((d.shape[0], k), np.int64)
-    full = count >= k
-    pick = start[full][:, None] + np.arange(k)
-    top[full] = cols[pick]
-    short = np.flatnonzero(~full)
-    if short.size:
-        top[short] = np.argpartition(d[short], k - 1, axis=1)[:, :k]
-    return top
-
-
-def _distances_sq(a, b, a_sq, b_sq) -> np.ndarray:
-    """Squared euclidean distances between rows (float32 BLAS, in place), clipped at 0."""
-    d = a @ b.T
-    d *= -2
-    d += a_sq[:, None]
-    d += b_sq[None, :]
-    return np.maximum(d, 0.0, out=d)
+    sq = np.einsum("ij,ij->i", x, x)
+    everyone = np.zeros(n, np.int64)
+    new_idx, new_sq = _search_groups(x[old:], x, sq, everyone, 1, k, None, np.arange(old, n))
+    # old faces: their nearest new faces compete with their current lists
+    rev_idx, rev_sq = _search_groups(
+        x[:old], x[old:], sq[old:], everyone[old:], 1, min(k, new_count)
+    )
+    all_idx = np.concatenate([idx, rev_idx + old], axis=1)
+    all_dist = np.concatenate([dist, np.sqrt(rev_sq)], axis=1)
+    keep = np.argsort(all_dist, axis=1, kind="stable")[:, :k]  # ties: the older list
+    return (
+        np.concatenate([np.take_along_axis(all_idx, keep, 1), new_idx]),
+        np.concatenate([np.take_along_axis(all_dist, keep, 1), np.sqrt(new_sq)]),
+    )
 
 
 def neighbor_graph(idx: np.ndarray, dist: np.ndarray, threshold: float) -> sparse.csr_matrix:
@@ -376,81 +348,6 @@ def _per_face(values: np.ndarray | None, n: int, name: str, default: int | None)
 # ---------------------------------------------------------------- Chinese whispers
 
 
-def _cw_pass(
-    order, indptr, indices, weights, labels, pinned, pull, prep_arrays, scratch_l, scratch_w
-):
-    """One asynchronous Chinese-whispers sweep; returns how many faces changed label.
-
-    Each free face takes the label with the largest summed edge weight among its
-    neighbours, skipping labels it may not take (forbidden, or held by a face of the
-    same photo). Its current label is always allowed, so constraints hold at every step.
-    Links to anchored faces weigh ``pull`` times more, so that user-confirmed faces recruit
-    their look-alikes before a free cluster settles on a label of its own.
-    """
-    photo_of, photo_ptr, photo_faces, forbid_ptr, forbid_labels = prep_arrays
-    changed = 0
-    for i in order:
-        if pinned[i] or indptr[i] == indptr[i + 1]:
-            continue
-        m = 0  # distinct neighbour labels with their summed weight
-        for e in range(indptr[i], indptr[i + 1]):
-            lab = labels[indices[e]]
-            t = 0
-            while t < m and scratch_l[t] != lab:
-                t += 1
-            if t == m:
-                scratch_l[m] = lab
-                scratch_w[m] = 0.0
-                m += 1
-            scratch_w[t] += weights[e] * (pull if pinned[indices[e]] else 1.0)
-        best = labels[i]
-        while m > 0:
-            top = 0  # strongest remaining label, ties to the smaller label
-            for t in range(1, m):
-                if scratch_w[t] > scratch_w[top] or (
-                    scratch_w[t] == scratch_w[top] and scratch_l[t] < scratch_l[top]
-                ):
-                    top = t
-            lab = scratch_l[top]
-            if lab == labels[i]:
-                break
-            ok = True
-            for t in range(forbid_ptr[i], forbid_ptr[i + 1]):
-                if forbid_labels[t] == lab:
-                    ok = False
-            g = photo_of[i]
-            for t in range(photo_ptr[g], photo_ptr[g + 1]):
-                j = photo_faces[t]
-                if j != i and labels[j] == lab:
-                    ok = False
-            if ok:
-                best = lab
-                break
-            m -= 1  # drop the refused label and look again
-            scratch_l[top] = scratch_l[m]
-            scratch_w[top] = scratch_w[m]
-        if best != labels[i]:
-            labels[i] = best
-            changed += 1
-    return changed
-
-
-@functools.cache
-def _cw_kernel():
-    """The sweep compiled by numba (it comes with umap-learn): 70x faster than Python on
-    big graphs. Compiles once (seconds) and caches on disk; where no cache location can be
-    found (a frozen app without sources) it compiles per process instead.
-    """
-    try:
-        import numba
-    except ImportError:  # still correct, just slow
-        return _cw_pass
-    try:
-        return numba.njit(cache=True, nogil=True)(_cw_pass)
-    except RuntimeError:
-        return numba.njit(nogil=True)(_cw_pass)
-
-
 def _similarity_weights(dist: np.ndarray, threshold: float) -> np.ndarray:
     """Edge weight from distance: 1 for identical faces, falling linearly to 0 at threshold."""
     return np.clip(1.0 - dist / threshold, 0.0, 1.0) + 1e-3
@@ -464,22 +361,27 @@ def chinese_whispers(
     max_iterations: int = MAX_ITERATIONS,
     anchor_pull: float = ANCHOR_PULL,
 ) -> np.ndarray:
-    """Weighted Chinese whispers with a seeded node order per sweep."""
+    """Weighted Chinese whispers with a seeded node order per sweep.
+
+    Links to anchored faces weigh ``anchor_pull`` times more, so that user-confirmed faces
+    recruit their look-alikes before a free cluster settles on a label of its own.
+    """
     n = graph.shape[0]
     labels = np.where(prep.anchor_label >= 0, prep.anchor_label, np.arange(n)).astype(np.int64)
     pinned = prep.anchor_label >= 0
+    indptr, indices = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
     weights = _similarity_weights(graph.data, threshold)
+    weights *= np.where(pinned[indices], anchor_pull, 1.0)
+    active = np.ones(n, bool)
     degree = int(np.diff(graph.indptr).max(initial=0))
     scratch = (np.empty(degree + 1, np.int64), np.empty(degree + 1, np.float64))
     arrays = (prep.photo_of, prep.photo_ptr, prep.photo_faces, prep.forbid_ptr, prep.forbid_labels)
-    sweep = _cw_kernel()
+    from .graph_kernels import whispers_sweep as sweep
+
     rng = np.random.default_rng(seed)
-    indptr, indices = graph.indptr.astype(np.int64), graph.indices.astype(np.int64)
     for _ in range(max_iterations):
         order = rng.permutation(n)
-        changed = sweep(
-            order, indptr, indices, weights, labels, pinned, anchor_pull, arrays, *scratch
-        )
+        changed = sweep(order, indptr, indices, weights, labels, pinned, active, arrays, *scratch)
         if changed == 0:
             break
     return labels
@@ -635,12 +537,13 @@ def merge_clusters(
         raise ValueError(f"unknown linkage {linkage!r}; choose from {LINKAGES}")
     centroid = spread = None
     if linkage != "edges":
-        x64 = x.astype(np.float64)
-        centroid = _group_sums(lab, x64, n_clusters) / size[:, None]
+        # float32 sums (a float64 copy of the faces is 1 GB at a million), float64 after
+        centroid = _group_sums(lab, x, n_clusters).astype(np.float64) / size[:, None]
         # mean squared distance of members to their centroid (0 for "centroid" linkage)
         spread = np.zeros(n_clusters)
         if linkage == "rms":
-            spread = _group_sums(lab, np.einsum("ij,ij->i", x64, x64), n_clusters)
+            norms = np.einsum("ij,ij->i", x, x, dtype=np.float64)
+            spread = _group_sums(lab, norms, n_clusters)
             spread = np.maximum(spread / size - (centroid * centroid).sum(axis=1), 0.0)
 
     def linkage_to(a: int, vs: np.ndarray, stats: dict[int, list[float]]) -> np.ndarray:
