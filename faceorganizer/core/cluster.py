@@ -56,6 +56,7 @@ NEIGHBORS = 10  # kNN list length; the graph keeps links from either end
 EXACT_KNN_LIMIT = 50_000  # above this, approximate kNN (_knn_cells)
 KNN_PROBE = 4  # _knn_cells: cells each face searches
 SEARCH_THREADS = 8  # kNN search threads, at most one per core
+BLOCK_POINTS = 4096  # points per BLAS product: a few query rows must not stream them all
 KMEANS_ROUNDS = 5  # _knn_cells: Lloyd iterations placing the cell centres
 MAX_ITERATIONS = 50  # Chinese whispers passes; it usually settles in under 10
 ANCHOR_PULL = 2.0  # weight factor of links to anchored faces (Chinese whispers)
@@ -204,14 +205,17 @@ def _search_part(work: _SearchWork, parts: int, part: int) -> None:
     rows = own[order // width]  # (query, probe) slots sorted by group
     sptr = np.searchsorted(flat[order], np.arange(work.mptr.size))
     for g in np.flatnonzero(np.diff(work.mptr) * np.diff(sptr)):
-        mem = work.members[work.mptr[g] : work.mptr[g + 1]]
-        pts, pts_sq = work.pts[mem], work.pts_sq[mem]
-        step = max(1, 2**21 // mem.size)  # blocks of ~8 MB products
-        for lo in range(sptr[g], sptr[g + 1], step):
-            r = rows[lo : min(lo + step, sptr[g + 1])]
-            graph_kernels.select_nearest(
-                work.q[r] @ pts.T, work.q_sq[r], pts_sq, mem, work.q_self[r], r, work.idx, work.dist
-            )
+        for start in range(work.mptr[g], work.mptr[g + 1], BLOCK_POINTS):
+            mem = work.members[start : min(start + BLOCK_POINTS, work.mptr[g + 1])]
+            pts, pts_sq = work.pts[mem], work.pts_sq[mem]
+            step = max(1, 2**21 // mem.size)  # blocks of ~8 MB products
+            for lo in range(sptr[g], sptr[g + 1], step):
+                r = rows[lo : min(lo + step, sptr[g + 1])]
+                dots = work.q[r] @ pts.T
+                q_self = work.q_self[r]
+                graph_kernels.select_nearest(
+                    dots, work.q_sq[r], pts_sq, mem, q_self, r, work.idx, work.dist
+                )
 
 
 def _kmeans(x: np.ndarray, cells: int, rng: np.random.Generator) -> np.ndarray:
