@@ -16,6 +16,7 @@ import numpy as np
 from faceorganizer.core.catalog import Catalog
 from faceorganizer.core.cluster import DEFAULT_THRESHOLD, Constraints, cluster, suggest
 from faceorganizer.core.edits import Change, Editor
+from faceorganizer.core.neighbors import neighbors_for
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,23 @@ def _labels_to_persons(
     return mapping
 
 
+def _cluster_all(
+    catalog: Catalog, algorithm: str, threshold: float | None
+) -> tuple[np.ndarray, Constraints, np.ndarray]:
+    """(face ids, constraints, labels): every usable face clustered under the user's edits,
+    on the catalog's cached kNN graph."""
+    face_ids, file_ids, vectors = catalog.embeddings()
+    constraints = _constraints(catalog, face_ids, file_ids)
+    if len(face_ids) == 0:
+        return face_ids, constraints, np.empty(0, np.int64)
+    neighbors = neighbors_for(catalog.path, face_ids, vectors)
+    return (
+        face_ids,
+        constraints,
+        cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors),
+    )
+
+
 def recluster(
     catalog: Catalog,
     algorithm: str = "chinese-whispers",
@@ -84,11 +102,9 @@ def recluster(
     undoable: bool = False,
 ) -> ClusterResult:
     """Cluster every usable face and store the result as people, honouring user edits."""
-    face_ids, file_ids, vectors = catalog.embeddings()
+    face_ids, constraints, labels = _cluster_all(catalog, algorithm, threshold)
     if len(face_ids) == 0:
         return ClusterResult(0, 0, 0)
-    constraints = _constraints(catalog, face_ids, file_ids)
-    labels = cluster(vectors, algorithm, threshold, constraints)
     previous = catalog.assignments()
     editor = Editor(catalog)
     next_id = editor.next_person_id()
@@ -122,10 +138,7 @@ def recluster(
 
 def preview_people(catalog: Catalog, algorithm: str, threshold: float | None) -> int:
     """How many people a re-cluster with these settings would give (for a live preview)."""
-    face_ids, file_ids, vectors = catalog.embeddings()
-    if len(face_ids) == 0:
-        return 0
-    labels = cluster(vectors, algorithm, threshold, _constraints(catalog, face_ids, file_ids))
+    labels = _cluster_all(catalog, algorithm, threshold)[2]
     return len(set(labels.tolist()) - {-1})
 
 
