@@ -1,7 +1,7 @@
 """Clustering quality on the labeled photo sets: algorithm x threshold x dataset.
 
     python bench/quality.py [--datasets faces-dev lfw-dev] [--thresholds 0.45 0.5 auto]
-                            [--algorithms chinese-whispers dbscan]
+                            [--algorithms chinese-whispers dbscan] [--embedder sface]
     python bench/quality.py --merge-grid [--whispers 0.45 0.475 0.5] [--merges 0.5 0.525]
                             [--linkage rms] [--seeds 10]
 
@@ -9,9 +9,10 @@ For Chinese whispers the threshold is the merge step's (whispers run MERGE_GAP l
 ``--merge-grid`` instead scores every (whispers threshold, merge threshold) pair, "none"
 being whispers alone, as mean pairwise F / mean BCubed F (min pairwise F) over seeds.
 
-Embeddings are computed once with dlib (HOG detector upsampled once, 5-point alignment,
-ResNet descriptor) and cached under ``user_cache_dir('faceorganizer')/bench``; the cache
-is keyed by the dataset's file list, sizes and mtimes, so editing a set recomputes it.
+Embeddings are computed once (HOG detector upsampled once, 5-point alignment, then dlib's
+ResNet or, with ``--embedder sface``, SFace) and cached under
+``user_cache_dir('faceorganizer')/bench``; the cache is keyed by the dataset's file list,
+sizes and mtimes, so editing a set recomputes it.
 
 Labels: a face carries its folder's identity only if it is the largest face of an image in
 a labeled folder; other faces (background people, ``_group`` and ``_noface`` folders) are
@@ -69,17 +70,30 @@ def image_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 
-def _load_models() -> None:
+def _load_models(embedder: str) -> None:
     """Per worker process: dlib models are not picklable."""
     global _models
     import dlib
 
     from faceorganizer.core import models
 
+    if embedder == "sface":
+        from faceorganizer.core.embed_sface import SfaceEmbedder
+
+        sface = SfaceEmbedder(threads=1)
+
+        def encode(img: np.ndarray, shape) -> np.ndarray:
+            return sface.embed(img, [np.array([(p.x, p.y) for p in shape.parts()], float)])[0]
+    else:
+        net = dlib.face_recognition_model_v1(str(models.resnet_descriptor()))
+
+        def encode(img: np.ndarray, shape) -> np.ndarray:
+            return np.asarray(net.compute_face_descriptor(img, shape), np.float32)
+
     _models = (
         dlib.get_frontal_face_detector(),
         dlib.shape_predictor(str(models.shape_predictor_5())),
-        dlib.face_recognition_model_v1(str(models.resnet_descriptor())),
+        encode,
     )
 
 
@@ -95,8 +109,8 @@ def _faces_in(path: Path) -> list[tuple[tuple[int, int, int, int], np.ndarray]]:
         return []
     faces = []
     for r in detector(img, 1):
-        vec = encoder.compute_face_descriptor(img, shaper(img, r))
-        faces.append(((r.left(), r.top(), r.right(), r.bottom()), np.asarray(vec, np.float32)))
+        vec = encoder(img, shaper(img, r))
+        faces.append(((r.left(), r.top(), r.right(), r.bottom()), vec))
     return faces
 
 
@@ -109,9 +123,12 @@ def _fingerprint(files: list[Path], root: Path) -> str:
 
 
 def embed_dataset(
-    name: str, root: Path = DATA, workers: int | None = None
+    name: str, root: Path = DATA, workers: int | None = None, embedder: str = "dlib"
 ) -> dict[str, np.ndarray]:
     """Embeddings of every face in a dataset, computed once and cached as .npz.
+
+    embedder "dlib" (dlib's ResNet) or "sface" (the app's default); both see the same
+    faces: dlib's HOG boxes and 5 points.
 
     Returns arrays path, label ('' when unlabeled), photo (image index), box, emb.
     """
@@ -122,13 +139,13 @@ def embed_dataset(
     cache = (
         Path(user_cache_dir("faceorganizer"))
         / "bench"
-        / f"{name}-{_fingerprint(files, folder)}.npz"
+        / f"{name}-{'' if embedder == 'dlib' else embedder + '-'}{_fingerprint(files, folder)}.npz"
     )
     if cache.exists():
         with np.load(cache) as data:
             return dict(data)
     t0 = time.perf_counter()
-    with Pool(workers or os.cpu_count() or 1, initializer=_load_models) as pool:
+    with Pool(workers or os.cpu_count() or 1, _load_models, (embedder,)) as pool:
         found = pool.map(_faces_in, files, chunksize=4)
     out = _face_table(files, folder, found)
     cache.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +253,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--algorithms", nargs="+", choices=ALGORITHMS, default=list(ALGORITHMS))
     parser.add_argument("--workers", type=int, default=None, help="embedding processes")
+    parser.add_argument("--embedder", choices=("dlib", "sface"), default="dlib")
     parser.add_argument("--merge-grid", action="store_true", help="whispers x merge grid")
     parser.add_argument("--whispers", nargs="+", type=float, default=[0.45, 0.475, 0.5])
     parser.add_argument("--merges", nargs="+", type=float, default=[0.5, 0.525, 0.55])
@@ -245,7 +263,7 @@ def main(argv: list[str] | None = None) -> None:
 
     if args.merge_grid:
         for name in args.datasets:
-            data = embed_dataset(name, workers=args.workers)
+            data = embed_dataset(name, workers=args.workers, embedder=args.embedder)
             print(
                 f"# {name}: {args.linkage} linkage, mean pw F/b3 F (min pw F), {args.seeds} seeds"
             )
@@ -260,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
         + f" {'sec':>6}"
     )
     for name in args.datasets:
-        data = embed_dataset(name, workers=args.workers)
+        data = embed_dataset(name, workers=args.workers, embedder=args.embedder)
         for algorithm in args.algorithms:
             for label, t in parse_thresholds(args.thresholds, algorithm, data["emb"]):
                 r = score(data, algorithm, t)

@@ -83,6 +83,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings(
         workers=getattr(args, "workers", 0) or 0,
         detector=getattr(args, "detector", None) or Settings.detector,
+        embedder=getattr(args, "embedder", None) or Settings.embedder,
         algorithm=args.algorithm,
         threshold=args.threshold,
         max_side=getattr(args, "max_side", None) or Settings.max_side,
@@ -230,6 +231,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument(
             "--max-side", type=int, default=None, help="long side of the detection image"
+        )
+        command.add_argument(
+            "--embedder",
+            choices=("sface", "onnx", "dlib"),
+            default=None,
+            help="face descriptor for a new catalog (default sface; onnx and dlib: dlib's "
+            "ResNet); a catalog keeps the one it started with",
         )
 
     scan_cmd = add("scan", "find, embed and group the faces of a photo folder")

@@ -1,13 +1,28 @@
 """The "Is this X?" review on the real scanned faces-dev catalog: sound questions, and the
-answers stick (and undo)."""
+answers stick (and undo). dlib's descriptors get a wider question band than SFace's."""
 
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
+
+import pytest
 
 from faceorganizer.core.catalog import Catalog
 from faceorganizer.core.edits import Editor
-from faceorganizer.core.people import MIN_SCORE, SMALL_GROUP, review_suggestions
+from faceorganizer.core.models import DLIB_RESNET, SFACE
+from faceorganizer.core.people import SMALL_GROUP, min_score, review_suggestions
+from faceorganizer.core.pipeline import Settings, scan
+
+
+@pytest.fixture(scope="module")
+def dlib_catalog(faces_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """faces-dev scanned with dlib's descriptors (a catalog started before SFace)."""
+    catalog = Catalog(tmp_path_factory.mktemp("dlib") / "catalog.sqlite", root=faces_dev)
+    for _ in scan(catalog, faces_dev, Settings(embedder="onnx")):
+        pass
+    yield catalog
+    catalog.close()
 
 
 def folder_of(catalog: Catalog) -> dict[int, str]:
@@ -17,7 +32,9 @@ def folder_of(catalog: Catalog) -> dict[int, str]:
     return {int(face): path.split("/")[0] for face, path in rows}
 
 
-def test_questions_respect_every_rule(catalog: Catalog) -> None:
+@pytest.mark.parametrize("which", ["catalog", "dlib_catalog"])
+def test_questions_respect_every_rule(which: str, request: pytest.FixtureRequest) -> None:
+    catalog = request.getfixturevalue(which)
     questions = review_suggestions(catalog)
     assert questions
     assert [q.score for q in questions] == sorted((q.score for q in questions), reverse=True)
@@ -25,7 +42,7 @@ def test_questions_respect_every_rule(catalog: Catalog) -> None:
     assignments = catalog.assignments()
     photo = dict(catalog.db.execute("SELECT id, file_id FROM faces").fetchall())
     for q in questions:
-        assert q.score >= MIN_SCORE
+        assert q.score >= min_score(catalog.dominant_model())
         person, locked = assignments[q.face_id]
         assert not locked and person != q.person_id
         assert person is None or sizes[person] <= SMALL_GROUP
@@ -36,7 +53,13 @@ def test_questions_respect_every_rule(catalog: Catalog) -> None:
         assert same_photo == []
 
 
-def test_most_questions_name_the_right_person(catalog: Catalog) -> None:
+def test_question_bands_follow_the_model() -> None:
+    assert min_score(SFACE) == 0.5  # SFace: only faces within the grouping distance
+    assert min_score(DLIB_RESNET) < 0.5
+
+
+def test_most_questions_name_the_right_person(dlib_catalog: Catalog) -> None:
+    catalog = dlib_catalog
     folder = folder_of(catalog)
     majority = {
         p.id: Counter(folder[f] for f in catalog.faces_of_person(p.id)).most_common(1)[0][0]
@@ -48,7 +71,8 @@ def test_most_questions_name_the_right_person(catalog: Catalog) -> None:
     assert right >= 0.75 * len(labeled)
 
 
-def test_answers_are_kept_and_undone(catalog: Catalog) -> None:
+def test_answers_are_kept_and_undone(dlib_catalog: Catalog) -> None:
+    catalog = dlib_catalog
     editor = Editor(catalog)
     first, second = review_suggestions(catalog)[:2]
     editor.move([first.face_id], first.person_id, "Yes, this is them")

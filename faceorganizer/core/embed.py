@@ -8,8 +8,7 @@ import dlib
 import numpy as np
 
 from faceorganizer.core import models
-
-DLIB_RESNET = "dlib-resnet-v1"
+from faceorganizer.core.models import DLIB_RESNET
 
 
 class Embedder(Protocol):

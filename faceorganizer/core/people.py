@@ -16,6 +16,7 @@ import numpy as np
 from faceorganizer.core.catalog import Catalog
 from faceorganizer.core.cluster import DEFAULT_THRESHOLD, Constraints, cluster, suggest
 from faceorganizer.core.edits import Change, Editor
+from faceorganizer.core.models import DLIB_RESNET, SFACE
 from faceorganizer.core.neighbors import neighbors_for
 
 
@@ -162,9 +163,17 @@ def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[l
 # ---------------------------------------------------------------- "Is this X?" review
 
 SMALL_GROUP = 2  # a face alone or in a pair may belong to a bigger person
-# ask up to face_recognition's own "same person" tolerance, 0.6 (the grouping joins faces
-# closer than 0.525); as a suggest() score:
-MIN_SCORE = 1 - 0.6 / (2 * DEFAULT_THRESHOLD["chinese-whispers"])
+# How far to look: where a fair share of the answers is "yes". dlib's descriptors: up to
+# face_recognition's own tolerance, 0.6 (grouping joins at 0.525; 6 of 7 such questions
+# were right on faces-dev). SFace: only within the grouping distance itself, faces the
+# average-linkage merge kept apart; beyond it 0-3 % of lfw-dev's questions were right.
+REVIEW_DISTANCE = {DLIB_RESNET: 0.6, SFACE: DEFAULT_THRESHOLD["chinese-whispers"]}
+
+
+def min_score(model: str | None) -> float:
+    """The lowest suggest() score worth a question for vectors of this model."""
+    distance = REVIEW_DISTANCE.get(model or "", DEFAULT_THRESHOLD["chinese-whispers"])
+    return 1 - distance / (2 * DEFAULT_THRESHOLD["chinese-whispers"])
 
 
 @dataclass(frozen=True)
@@ -196,10 +205,11 @@ def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
     rejected = set(catalog.rejections())
     in_photo = set(zip(file_ids.tolist(), target_labels.tolist(), strict=True))
     found = []
+    lowest = min_score(catalog.dominant_model())
     for i, options in zip(candidates, suggest(vectors, target_labels, candidates), strict=True):
         face, photo = int(face_ids[i]), int(file_ids[i])
         for person_id, score in options:
-            if score < MIN_SCORE:
+            if score < lowest:
                 break
             if (face, person_id) not in rejected and (photo, person_id) not in in_photo:
                 found.append(Suggestion(face, person_id, score))

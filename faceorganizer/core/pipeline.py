@@ -15,12 +15,13 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faceorganizer.core.catalog import Catalog, FileRow
 from faceorganizer.core.dlib_onnx import cached_resnet_onnx
 from faceorganizer.core.finder import (
+    MODEL_OF_EMBEDDER,
     FileResult,
     Settings,
     init_worker,
@@ -134,6 +135,20 @@ def find_faces(
             return
 
 
+def embedder_for(catalog: Catalog, settings: Settings) -> Settings:
+    """The settings with the embedder of the catalog's existing faces, if it has any.
+
+    Vectors of two models live in different spaces and are never compared, so a catalog
+    started with dlib's descriptors keeps getting them: a mixed catalog would leave the
+    minority's faces out of grouping. New catalogs get the default (SFace).
+    """
+    model = catalog.dominant_model()
+    if model is None or MODEL_OF_EMBEDDER[settings.embedder] == model:
+        return settings
+    same_space = [name for name, m in MODEL_OF_EMBEDDER.items() if m == model]
+    return replace(settings, embedder=same_space[0]) if same_space else settings
+
+
 def scan(
     catalog: Catalog,
     root: Path,
@@ -142,7 +157,7 @@ def scan(
     summary: ScanSummary | None = None,
 ) -> Iterator[Progress]:
     """The whole scan of a library folder, as progress events."""
-    settings = settings or Settings()
+    settings = embedder_for(catalog, settings or Settings())
     summary = summary if summary is not None else ScanSummary()
     root = root.resolve()
     catalog.set_root(root)
