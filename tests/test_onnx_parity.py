@@ -12,13 +12,9 @@ from PIL import Image
 
 from faceorganizer.core import models
 from faceorganizer.core.align import chip_location, face_chip
-from faceorganizer.core.dlib_onnx import (
-    DlibFormatError,
-    cached_resnet_onnx,
-    convert_resnet,
-    read_dlib_resnet,
-)
+from faceorganizer.core.dlib_onnx import DlibFormatError, convert_resnet, read_dlib_resnet
 from faceorganizer.core.embed_onnx import OnnxEmbedder
+from faceorganizer.core.model_cache import cached_resnet_onnx
 
 
 @dataclass

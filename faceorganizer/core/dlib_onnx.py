@@ -27,22 +27,16 @@ Model input/output (ONNX):
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import onnx
-import platformdirs
 from onnx import TensorProto, helper, numpy_helper
 
-from faceorganizer.core import models
+from faceorganizer.core.model_cache import CONVERTER_VERSION, sha256, write_atomic
 
-# Bump when the generated graph changes, so cached conversions are redone.
-CONVERTER_VERSION = 1
 OPSET = 17
 IR_VERSION = 8
 INPUT_NAME = "chips"
@@ -429,47 +423,9 @@ def build_onnx(net: DlibNet, doc: str = "") -> onnx.ModelProto:
 # Public API.
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder + rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; cache files need no secrecy
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def convert_resnet(dat_path: Path, onnx_path: Path) -> None:
     """Convert dlib's face-recognition ResNet .dat file into an ONNX file (deterministic)."""
     dat_path = Path(dat_path)
-    doc = f"Converted from {dat_path.name} (sha256 {_sha256(dat_path)}); input RGB 0..255 NHWC."
+    doc = f"Converted from {dat_path.name} (sha256 {sha256(dat_path)}); input RGB 0..255 NHWC."
     model = build_onnx(read_dlib_resnet(dat_path), doc=doc)
-    _write_atomic(Path(onnx_path), model.SerializeToString())
-
-
-def cached_resnet_onnx(dat_path: Path | None = None, cache_dir: Path | None = None) -> Path:
-    """Path to the ONNX version of the ResNet, converting once into the user cache dir.
-
-    The file name carries the .dat size and hash and the converter version, so a changed
-    model or converter produces a fresh conversion instead of a stale one.
-    """
-    dat_path = Path(dat_path) if dat_path is not None else models.resnet_descriptor()
-    if cache_dir is None:
-        cache_dir = Path(platformdirs.user_cache_dir("faceorganizer"))
-    key = f"{dat_path.stat().st_size}-{_sha256(dat_path)[:16]}-c{CONVERTER_VERSION}"
-    onnx_path = Path(cache_dir) / f"dlib_face_recognition_resnet_v1-{key}.onnx"
-    if not onnx_path.is_file():
-        convert_resnet(dat_path, onnx_path)
-    return onnx_path
+    write_atomic(Path(onnx_path), model.SerializeToString())

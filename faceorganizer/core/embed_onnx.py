@@ -15,7 +15,7 @@ import numpy as np
 import onnxruntime as ort
 
 from faceorganizer.core.align import face_chip
-from faceorganizer.core.dlib_onnx import INPUT_NAME, cached_resnet_onnx
+from faceorganizer.core.model_cache import cached_resnet_onnx
 from faceorganizer.core.models import DLIB_RESNET
 
 CHIP_SIZE = 150
@@ -44,10 +44,9 @@ def _session_options(threads: int | None) -> ort.SessionOptions:
     return opts
 
 
-def make_session(model: Path | bytes, threads: int | None) -> ort.InferenceSession:
-    """Session on the best available accelerator, falling back to the CPU silently.
-    ``model``: an .onnx file or its serialised bytes."""
-    path = model if isinstance(model, bytes) else str(model)
+def make_session(model: Path, threads: int | None) -> ort.InferenceSession:
+    """Session on the best available accelerator, falling back to the CPU silently."""
+    path = str(model)
     available = ort.get_available_providers()
     accelerators = [p for p in _ACCELERATORS if p in available]
     if accelerators:
@@ -71,6 +70,7 @@ class OnnxEmbedder:
         """
         self.model_path = Path(model_path) if model_path is not None else cached_resnet_onnx()
         self._session = make_session(self.model_path, threads)
+        self._input = self._session.get_inputs()[0].name
         self.providers: list[str] = self._session.get_providers()
 
     def embed_chips(self, chips: np.ndarray) -> np.ndarray:
@@ -83,7 +83,7 @@ class OnnxEmbedder:
         if len(chips) == 0:
             return np.zeros((0, self.dim), dtype=np.float32)
         batch = np.ascontiguousarray(chips, dtype=np.float32)
-        return self._session.run(None, {INPUT_NAME: batch})[0]
+        return self._session.run(None, {self._input: batch})[0]
 
     def embed(self, rgb: np.ndarray, landmarks: list[np.ndarray]) -> np.ndarray:
         """Descriptors (n, 128) float32 for every face of one image, in one batch.

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-import onnx
 
-from faceorganizer.core import models
 from faceorganizer.core.align import _similarity
 from faceorganizer.core.embed_onnx import make_session
+from faceorganizer.core.model_cache import cached_sface_onnx
 from faceorganizer.core.models import SFACE
 
 CHIP = 112
@@ -32,19 +31,6 @@ TEMPLATE = np.array(
 # default 0.525 then means 1.05 on the unit sphere, where SFace separates people best
 # (lfw-dev pairwise F 0.98 from 1.03 to 1.06, faces-dev 0.97-0.99 from 1.03 to 1.12).
 SCALE = 0.5
-
-
-def _model_bytes() -> bytes:
-    """The shipped graph without its stray inputs: it lists 29 unused tensors and every
-    weight as a graph input, which onnxruntime refuses (unused) or cannot fold (weights
-    that a caller could override)."""
-    model = onnx.load(str(models.sface_recognizer()))
-    weights = {init.name for init in model.graph.initializer}
-    used = {name for node in model.graph.node for name in node.input}
-    keep = [i for i in model.graph.input if i.name in used and i.name not in weights]
-    del model.graph.input[:]
-    model.graph.input.extend(keep)
-    return model.SerializeToString()
 
 
 def sface_chip(rgb: np.ndarray, landmarks5: np.ndarray) -> np.ndarray:
@@ -75,7 +61,7 @@ class SfaceEmbedder:
     dim = 128
 
     def __init__(self, threads: int | None = None) -> None:
-        self._session = make_session(_model_bytes(), threads)
+        self._session = make_session(cached_sface_onnx(), threads)
         self._input = self._session.get_inputs()[0].name
 
     def embed(self, rgb: np.ndarray, landmarks: list[np.ndarray]) -> np.ndarray:

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faceorganizer.core.catalog import Catalog, FileRow
-from faceorganizer.core.dlib_onnx import cached_resnet_onnx
 from faceorganizer.core.finder import (
     MODEL_OF_EMBEDDER,
     FileResult,
@@ -27,6 +26,7 @@ from faceorganizer.core.finder import (
     init_worker,
     process_in_worker,
 )
+from faceorganizer.core.model_cache import cached_resnet_onnx, cached_sface_onnx
 from faceorganizer.core.people import recluster
 from faceorganizer.core.scan import SyncReport, sync_catalog
 
@@ -103,8 +103,8 @@ def find_faces(
     yield Progress("faces", 0, total)
     suspects: deque[FileRow] = deque()
     workers = min(settings.worker_count(), total)
-    if total and settings.embedder == "onnx":
-        cached_resnet_onnx()  # convert once here, not in every worker at the same time
+    if total and settings.embedder in MODEL_FILES:
+        MODEL_FILES[settings.embedder]()  # make it once here, not in every worker at once
     context = multiprocessing.get_context("spawn")  # fork is unsafe beside Qt threads
 
     def record(row: FileRow, result: FileResult) -> Progress:
@@ -133,6 +133,10 @@ def find_faces(
         if cancelled():
             summary.cancelled = True
             return
+
+
+# model files made from the shipped ones (converted, cleaned) before the workers start
+MODEL_FILES = {"onnx": cached_resnet_onnx, "sface": cached_sface_onnx}
 
 
 def embedder_for(catalog: Catalog, settings: Settings) -> Settings:
