@@ -94,11 +94,10 @@ def _as_embeddings(embeddings: np.ndarray) -> np.ndarray:
 def knn(embeddings: np.ndarray, k: int = NEIGHBORS, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Indices and distances of each face's ``k`` nearest other faces, nearest first.
 
-    Exact (BLAS products in blocks) up to EXACT_KNN_LIMIT faces: 0.2 s for 2.5k, ~8 s for
-    20k on 2 busy cores, quadratic beyond (200 s for 100k). Above the limit
-    :func:`_knn_cells`, approximate: 18 s for 100k synthetic faces and 6.5 min for 1M on
-    2 busy cores, finding 93% / 81% of the links shorter than the clustering threshold
-    (bench/scale.py), with pairwise F 0.97 at both sizes. The result only depends
+    Exact (BLAS products in blocks) up to EXACT_KNN_LIMIT faces: about 1 s for 10k on 2
+    cores, quadratic beyond. Above the limit :func:`_knn_cells`, approximate: 2 s for 100k
+    synthetic faces and 55 s for 1M, finding 93% / 81% of the links shorter than the
+    clustering threshold (bench/scale.py), with pairwise F 0.97 at both sizes. The result only depends
     on the embeddings and seed: cache it and pass it to :func:`cluster` as ``neighbors``
     to re-cluster after user edits without recomputing it.
     """
@@ -121,9 +120,13 @@ def _knn_cells(x: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndar
     ones. With sqrt(probe n) cells, finding a face's cells and searching them cost the
     same, O(sqrt(n)) each (O(n^1.5) in all), in BLAS products grouped by cell
     (:func:`_search_groups`).
-    On 100k synthetic faces (2 busy cores) it took 24 s for 94.5% of the short links;
-    faiss IVFFlat (same cells, nprobe 4) 46 s for 94.7%, faiss HNSW (M 16) 50 s,
-    pynndescent 118 s for 95.1%: the same recall, 2-5x faster, no extra dependency.
+    On 100k synthetic faces (2 busy cores, before the selection kernel made it 5x faster)
+    it took 24 s for 94.5% of the short links; faiss IVFFlat (same cells, nprobe 4) 46 s
+    for 94.7%, faiss HNSW (M 16) 50 s, pynndescent 118 s for 95.1%: the same recall,
+    2-5x faster, no extra dependency. Centres pushed out to the data's mean radius balance
+    the cells (k-means centres near the mean collect the loners: 4x the work at 1M), but
+    lost recall that more probes buy back: at 1M, 8 probes found 0.813 in 29 s, plain
+    cells with 4 probes 0.832 in 34 s.
     """
     n = x.shape[0]
     cells = max(1, int(np.sqrt(KNN_PROBE * n)))
