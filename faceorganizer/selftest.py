@@ -62,9 +62,10 @@ class SelfTest:
         from faceorganizer.core import models
         from faceorganizer.core.finder import FaceFinder, Settings
 
-        self.finder = FaceFinder(Settings())  # cascade detector, 5-point landmarks, ResNet
+        self.finder = FaceFinder(Settings())  # cascade detector, 5-point landmarks, SFace
+        dlib.face_recognition_model_v1(str(models.resnet_descriptor()))  # older libraries
         dlib.cnn_face_detection_model_v1(str(models.mmod_detector()))
-        return "dlib HOG detector, 5-point landmarks, ResNet descriptor, MMOD detector"
+        return "HOG + MTCNN detectors, 5-point landmarks, SFace and ResNet descriptors, MMOD"
 
     def sample_photo(self) -> str:
         from faceorganizer.core.images import load_photo

@@ -97,9 +97,9 @@ def knn(embeddings: np.ndarray, k: int = NEIGHBORS, seed: int = 0) -> tuple[np.n
     Exact (BLAS products in blocks) up to EXACT_KNN_LIMIT faces: about 1 s for 10k on 2
     cores, quadratic beyond. Above the limit :func:`_knn_cells`, approximate: 2 s for 100k
     synthetic faces and 55 s for 1M, finding 93% / 81% of the links shorter than the
-    clustering threshold (bench/scale.py), with pairwise F 0.97 at both sizes. The result only depends
-    on the embeddings and seed: cache it and pass it to :func:`cluster` as ``neighbors``
-    to re-cluster after user edits without recomputing it.
+    clustering threshold (bench/scale.py), with pairwise F 0.97 at both sizes. The result
+    only depends on the embeddings and seed: cache it (:mod:`neighbors`) and pass it to
+    :func:`cluster` as ``neighbors`` to re-cluster without recomputing it.
     """
     x = _as_embeddings(embeddings)
     n = x.shape[0]
@@ -158,6 +158,7 @@ def _search_groups(
     from threadpoolctl import threadpool_limits
 
     nq = q.shape[0]
+    probed = probe is not None
     probe = np.zeros((nq, 1), np.int64) if probe is None else probe
     q_self = np.full(nq, -1, np.int64) if q_self is None else q_self
     members = np.argsort(pts_group, kind="stable")
@@ -172,7 +173,7 @@ def _search_groups(
     with threadpool_limits(1, user_api="blas"), ThreadPoolExecutor(threads) as pool:
         list(pool.map(functools.partial(_search_part, work, threads), range(threads)))
     short = np.flatnonzero(~np.isfinite(dist[:, -1]))  # probed groups held under m points
-    if short.size:
+    if probed and short.size:
         group = np.zeros(pts.shape[0], np.int64)
         found = _search_groups(q[short], pts, pts_sq, group, 1, m, None, q_self[short])
         idx[short], dist[short] = found
