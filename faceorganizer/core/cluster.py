@@ -96,7 +96,7 @@ def knn(embeddings: np.ndarray, k: int = NEIGHBORS, seed: int = 0) -> tuple[np.n
 
     Exact (BLAS products in blocks) up to EXACT_KNN_LIMIT faces: about 1 s for 10k on 2
     cores, quadratic beyond. Above the limit :func:`_knn_cells`, approximate: 2 s for 100k
-    synthetic faces and 55 s for 1M, finding 93% / 81% of the links shorter than the
+    synthetic faces and 44 s for 1M, finding 93% / 81% of the links shorter than the
     clustering threshold (bench/scale.py), with pairwise F 0.97 at both sizes. The result
     only depends on the embeddings and seed: cache it (:mod:`neighbors`) and pass it to
     :func:`cluster` as ``neighbors`` to re-cluster without recomputing it.
