@@ -108,8 +108,7 @@ def knn(embeddings: np.ndarray, k: int = NEIGHBORS, seed: int = 0) -> tuple[np.n
         return np.empty((n, 0), np.int64), np.empty((n, 0), np.float32)
     if n > EXACT_KNN_LIMIT:
         return _knn_cells(x, k, np.random.default_rng(seed))
-    sq = np.einsum("ij,ij->i", x, x)
-    idx, dist_sq = _search_groups(x, x, sq, np.zeros(n, np.int64), 1, k, q_self=np.arange(n))
+    idx, dist_sq = _search_groups(x, x, k, q_self=np.arange(n))
     return idx, np.sqrt(dist_sq)
 
 
@@ -130,42 +129,41 @@ def _knn_cells(x: np.ndarray, k: int, rng: np.random.Generator) -> tuple[np.ndar
     """
     n = x.shape[0]
     cells = max(1, int(np.sqrt(KNN_PROBE * n)))
-    sq = np.einsum("ij,ij->i", x, x)
     centres = _kmeans(x[rng.choice(n, min(n, 32 * cells), replace=False)], cells, rng)
-    csq = np.einsum("ij,ij->i", centres, centres)
-    probe = min(KNN_PROBE, cells)
-    near = _search_groups(x, centres, csq, np.zeros(cells, np.int64), 1, probe)[0]
-    idx, dist = _search_groups(x, x, sq, near[:, 0], cells, k, near, np.arange(n))
+    near = _search_groups(x, centres, min(KNN_PROBE, cells))[0]
+    idx, dist = _search_groups(x, x, k, probe=near, pts_group=near[:, 0], q_self=np.arange(n))
     return idx, np.sqrt(dist)
 
 
 def _search_groups(
     q: np.ndarray,
     pts: np.ndarray,
-    pts_sq: np.ndarray,
-    pts_group: np.ndarray,
-    groups: int,
     m: int,
+    *,
     probe: np.ndarray | None = None,
+    pts_group: np.ndarray | None = None,
     q_self: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``m`` nearest points (indices, squared distances) of each query row, nearest first.
 
-    Query i only sees points whose group is in ``probe[i]`` (all groups if None) and never
-    point ``q_self[i]`` (itself, when queries are points too). Rows that see fewer than
-    ``m`` points are searched against all points. See :func:`_search_part` for the work.
+    With ``probe``, query i only sees points whose ``pts_group`` is in ``probe[i]``;
+    without, every point. Query i never sees point ``q_self[i]`` (itself, when queries are
+    points too). Probing rows that see fewer than ``m`` points are searched against all
+    points. See :func:`_search_part` for the work.
     """
     from threadpoolctl import threadpool_limits
 
     nq = q.shape[0]
     probed = probe is not None
     probe = np.zeros((nq, 1), np.int64) if probe is None else probe
+    pts_group = np.zeros(pts.shape[0], np.int64) if pts_group is None else pts_group
     q_self = np.full(nq, -1, np.int64) if q_self is None else q_self
     members = np.argsort(pts_group, kind="stable")
-    mptr = np.searchsorted(pts_group[members], np.arange(groups + 1))
+    mptr = np.searchsorted(pts_group[members], np.arange(pts_group.max(initial=0) + 2))
     idx = np.full((nq, m), -1, np.int64)
     dist = np.full((nq, m), np.inf, np.float32)
-    qsq = np.einsum("ij,ij->i", q, q)
+    pts_sq = np.einsum("ij,ij->i", pts, pts)
+    qsq = pts_sq if q is pts else np.einsum("ij,ij->i", q, q)
     work = _SearchWork(q, qsq, q_self, pts, pts_sq, members, mptr, probe, idx, dist)
     threads = min(os.cpu_count() or 1, SEARCH_THREADS)
     # one BLAS thread per search thread: numba and BLAS threads competing for the
@@ -174,9 +172,7 @@ def _search_groups(
         list(pool.map(functools.partial(_search_part, work, threads), range(threads)))
     short = np.flatnonzero(~np.isfinite(dist[:, -1]))  # probed groups held under m points
     if probed and short.size:
-        group = np.zeros(pts.shape[0], np.int64)
-        found = _search_groups(q[short], pts, pts_sq, group, 1, m, None, q_self[short])
-        idx[short], dist[short] = found
+        idx[short], dist[short] = _search_groups(q[short], pts, m, q_self=q_self[short])
     return idx, dist
 
 
@@ -225,10 +221,8 @@ def _search_part(work: _SearchWork, parts: int, part: int) -> None:
 def _kmeans(x: np.ndarray, cells: int, rng: np.random.Generator) -> np.ndarray:
     """Up to ``cells`` centres from a few Lloyd rounds (cells only need to be roughly right)."""
     centres = x[rng.choice(x.shape[0], min(cells, x.shape[0]), replace=False)]
-    one_group = np.zeros(centres.shape[0], np.int64)
     for _ in range(KMEANS_ROUNDS):
-        csq = np.einsum("ij,ij->i", centres, centres)
-        assign = _search_groups(x, centres, csq, one_group, 1, 1)[0][:, 0]
+        assign = _search_groups(x, centres, 1)[0][:, 0]
         counts = np.bincount(assign, minlength=centres.shape[0])
         sums = _group_sums(assign, x, centres.shape[0])
         filled = counts > 0  # an empty cell keeps its centre
@@ -263,13 +257,9 @@ def knn_update(
         return idx, dist
     if k == 0 or k >= old - 1:  # the old lists held every face: they may have been cut short
         return knn(x, k=max(k, NEIGHBORS))
-    sq = np.einsum("ij,ij->i", x, x)
-    everyone = np.zeros(n, np.int64)
-    new_idx, new_sq = _search_groups(x[old:], x, sq, everyone, 1, k, None, np.arange(old, n))
+    new_idx, new_sq = _search_groups(x[old:], x, k, q_self=np.arange(old, n))
     # old faces: their nearest new faces compete with their current lists
-    rev_idx, rev_sq = _search_groups(
-        x[:old], x[old:], sq[old:], everyone[old:], 1, min(k, new_count)
-    )
+    rev_idx, rev_sq = _search_groups(x[:old], x[old:], min(k, new_count))
     all_idx = np.concatenate([idx, rev_idx + old], axis=1)
     all_dist = np.concatenate([dist, np.sqrt(rev_sq)], axis=1)
     keep = np.argsort(all_dist, axis=1, kind="stable")[:, :k]  # ties: the older list

@@ -240,11 +240,10 @@ class Editor:
                 change.rejections[(face_id, person_id)] = True
         self.apply(f"Not this person ({len(face_ids)} face(s))", change)
 
-    def reject(self, face_id: int, person_id: int, label: str = "") -> None:
+    def reject(self, face_id: int, person_id: int) -> None:
         """Record that a face is not this person (it stays where it is); never offered again
         and never grouped with them by a re-cluster."""
-        change = Change(rejections={(face_id, person_id): True})
-        self.apply(label or "Not this person", change)
+        self.apply("Not this person", Change(rejections={(face_id, person_id): True}))
 
     def _stored_name(self, person_id: int) -> str | None:
         row = self.catalog.db.execute(
