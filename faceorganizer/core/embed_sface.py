@@ -1,8 +1,9 @@
 """SFace face descriptors (OpenCV Zoo, Apache-2.0): the default embedder.
 
-Measured against dlib's ResNet on the same faces (bench/embedders.py): Chinese whispers
-pairwise F 0.98 vs 0.88 on lfw-dev and 0.98 vs 0.94 on faces-dev at the default
-threshold. It is ~3x slower per face than our ONNX dlib (about 37 vs 12 ms on one core).
+Measured against dlib's ResNet on the same faces (bench/quality.py --embedder sface):
+Chinese whispers pairwise F 0.98 vs 0.88 on lfw-dev and 0.98 vs 0.94 on faces-dev at the
+default threshold. It costs about 20 ms a face on one core, against 12 ms for our ONNX
+dlib.
 
 The network wants a 112 x 112 crop aligned to the ArcFace 5-point template (eye centres,
 nose tip, mouth corners). The pipeline has dlib's 5 points instead (eye corners, nose

