@@ -36,11 +36,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceorganizer.core import models  # noqa: E402
-from faceorganizer.core.detect import HogDetector, iou  # noqa: E402
-from faceorganizer.core.detect_cascade import CascadeDetector  # noqa: E402
-from faceorganizer.core.detect_mtcnn import HOG_BOX, MtcnnDetector, hog_like_rect  # noqa: E402
-from faceorganizer.core.images import is_image_path, load_photo  # noqa: E402
+from faceorganizer.core.vision import model_files  # noqa: E402
+from faceorganizer.core.vision.detect import HogDetector, iou  # noqa: E402
+from faceorganizer.core.vision.detect_cascade import CascadeDetector  # noqa: E402
+from faceorganizer.core.vision.detect_mtcnn import HOG_BOX, MtcnnDetector, hog_like_rect  # noqa: E402
+from faceorganizer.core.vision.images import is_image_path, load_photo  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 Box = tuple[float, float, float, float]
@@ -94,7 +94,7 @@ def cascade() -> Finder:
 
 
 def mmod(upsample: int) -> Finder:
-    detector = dlib.cnn_face_detection_model_v1(str(models.mmod_detector()))
+    detector = dlib.cnn_face_detection_model_v1(str(model_files.mmod_detector()))
 
     def find(rgb: np.ndarray, scale: float) -> list[Box]:
         rects = [d.rect for d in detector(rgb, upsample)]
@@ -143,7 +143,7 @@ def run(files: list[Path], reference: Variant, variants: list[Variant]) -> Decod
 
 def landmark_ms(files: list[Path], reference: Variant) -> tuple[float, int]:
     """dlib's 5-point predictor on the reference's faces: ms per face, and faces timed."""
-    predictor = dlib.shape_predictor(str(models.shape_predictor_5()))
+    predictor = dlib.shape_predictor(str(model_files.shape_predictor_5()))
     seconds, faces = 0.0, 0
     for path in files:
         rgb = load_photo(path).rgb
@@ -207,7 +207,7 @@ def fit_box(files: list[Path], size: int = 1024) -> None:
     in interocular distances, of dlib's predictor on MTCNN's raw box and on
     ``hog_like_rect`` against the predictor on the HOG box of the same face."""
     detector, finder = dlib.get_frontal_face_detector(), MtcnnDetector(min_face=20)
-    predictor = dlib.shape_predictor(str(models.shape_predictor_5()))
+    predictor = dlib.shape_predictor(str(model_files.shape_predictor_5()))
     shifts, errors = [], {"raw MTCNN box": [], "hog_like_rect": []}
 
     def points(rgb: np.ndarray, rect: dlib.rectangle) -> np.ndarray:

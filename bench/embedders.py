@@ -45,15 +45,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import quality  # noqa: E402
 
-from faceorganizer.core import metrics  # noqa: E402
-from faceorganizer.core.align import _similarity  # noqa: E402
-from faceorganizer.core.cluster import (  # noqa: E402
-    DEFAULT_THRESHOLD,
+from faceorganizer.config import DEFAULT_THRESHOLD  # noqa: E402
+from faceorganizer.core.grouping.cluster import (  # noqa: E402
     Constraints,
     auto_threshold,
     cluster,
     knn,
 )
+from faceorganizer.core.vision.align import _similarity  # noqa: E402
+from faceorganizer.eval import metrics  # noqa: E402
 
 CHIP = 160  # FaceNet's input side
 # MTCNN crop margin (both sides together) as a fraction of sqrt(box area): Sandberg's LFW
@@ -175,9 +175,9 @@ def _load_rgb(path: str) -> np.ndarray:
 def _shape_predictor():
     import dlib
 
-    from faceorganizer.core import models
+    from faceorganizer.core.vision import model_files
 
-    return dlib.shape_predictor(str(models.shape_predictor_5()))
+    return dlib.shape_predictor(str(model_files.shape_predictor_5()))
 
 
 def _landmarks(shaper, rgb: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -234,7 +234,7 @@ def facenet_dataset(name: str, data: dict[str, np.ndarray], variant: str) -> dic
 
 def dlib_ms_per_face(data: dict[str, np.ndarray], sample: int = 60) -> float:
     """Time our ONNX dlib embedder (alignment + network) on a sample of the same faces."""
-    from faceorganizer.core.embed_onnx import OnnxEmbedder
+    from faceorganizer.core.vision.embed_onnx import OnnxEmbedder
 
     embedder = OnnxEmbedder()
     shaper = _shape_predictor()
@@ -327,7 +327,7 @@ def embedder_vectors(
 
 def fit_template(datasets: list[str], per_set: int = 250) -> None:
     """Print TEMPLATE / ASPECT: dlib landmarks inside MTCNN box + MARGIN crops, median."""
-    from faceorganizer.core.detect_mtcnn import MtcnnDetector
+    from faceorganizer.core.vision.detect_mtcnn import MtcnnDetector
 
     detector, shaper = MtcnnDetector(min_face=40), _shape_predictor()
     points, aspects = [], []

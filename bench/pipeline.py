@@ -29,12 +29,12 @@ import numpy as np
 from detectors import matched  # bench/ is on sys.path when run as a script
 from PIL import Image
 
-from faceorganizer.core import models
-from faceorganizer.core.catalog import Catalog
-from faceorganizer.core.evaluation import labeled_faces, score
-from faceorganizer.core.finder import DETECTORS
-from faceorganizer.core.images import is_image_path
-from faceorganizer.core.pipeline import Settings, scan
+from faceorganizer.config import DETECTORS, Settings
+from faceorganizer.core.library.scan import scan
+from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.vision import model_files
+from faceorganizer.core.vision.images import is_image_path
+from faceorganizer.eval.evaluation import labeled_faces, score
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
 Box = tuple[float, float, float, float]
@@ -43,8 +43,8 @@ Box = tuple[float, float, float, float]
 def reference(files: list[Path]) -> tuple[dict[str, list[Box]], dict[str, list[np.ndarray]]]:
     """face_recognition's defaults, written out with the same dlib calls it makes."""
     detector = dlib.get_frontal_face_detector()
-    landmarks = dlib.shape_predictor(str(models.shape_predictor_5()))
-    net = dlib.face_recognition_model_v1(str(models.resnet_descriptor()))
+    landmarks = dlib.shape_predictor(str(model_files.shape_predictor_5()))
+    net = dlib.face_recognition_model_v1(str(model_files.resnet_descriptor()))
     boxes: dict[str, list[Box]] = {}
     vectors: dict[str, list[np.ndarray]] = {}
     for path in files:

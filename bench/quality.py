@@ -33,10 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceorganizer.core import metrics  # noqa: E402
-from faceorganizer.core.cluster import (  # noqa: E402
-    ALGORITHMS,
-    DEFAULT_THRESHOLD,
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD  # noqa: E402
+from faceorganizer.core.grouping.cluster import (  # noqa: E402
     LINKAGES,
     Constraints,
     _prepare,
@@ -48,6 +46,7 @@ from faceorganizer.core.cluster import (  # noqa: E402
     merge_clusters,
     neighbor_graph,
 )
+from faceorganizer.eval import metrics  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -75,24 +74,24 @@ def _load_models(embedder: str) -> None:
     global _models
     import dlib
 
-    from faceorganizer.core import models
+    from faceorganizer.core.vision import model_files
 
     if embedder == "sface":
-        from faceorganizer.core.embed_sface import SfaceEmbedder
+        from faceorganizer.core.vision.embed_sface import SfaceEmbedder
 
         sface = SfaceEmbedder(threads=1)
 
         def encode(img: np.ndarray, shape) -> np.ndarray:
             return sface.embed(img, [np.array([(p.x, p.y) for p in shape.parts()], float)])[0]
     else:
-        net = dlib.face_recognition_model_v1(str(models.resnet_descriptor()))
+        net = dlib.face_recognition_model_v1(str(model_files.resnet_descriptor()))
 
         def encode(img: np.ndarray, shape) -> np.ndarray:
             return np.asarray(net.compute_face_descriptor(img, shape), np.float32)
 
     _models = (
         dlib.get_frontal_face_detector(),
-        dlib.shape_predictor(str(models.shape_predictor_5())),
+        dlib.shape_predictor(str(model_files.shape_predictor_5())),
         encode,
     )
 

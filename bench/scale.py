@@ -29,8 +29,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faceorganizer.core import metrics  # noqa: E402
-from faceorganizer.core.cluster import DEFAULT_THRESHOLD, cluster, knn, knn_update  # noqa: E402
+from faceorganizer.config import DEFAULT_THRESHOLD  # noqa: E402
+from faceorganizer.core.grouping.cluster import cluster, knn, knn_update  # noqa: E402
+from faceorganizer.eval import metrics  # noqa: E402
 
 DIM = 128
 MAX_SIZE = 500  # faces of the most photographed person

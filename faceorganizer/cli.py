@@ -13,15 +13,16 @@ import platformdirs
 from tqdm import tqdm
 
 from faceorganizer import __version__
-from faceorganizer.core.catalog import APP_NAME, Catalog, CatalogError, default_catalog_path
-from faceorganizer.core.export import ExportError, Mode, Options, export
+from faceorganizer.config import ALGORITHMS, APP_NAME, DETECTORS, EMBEDDERS
+from faceorganizer.core.library.export import ExportError, Mode, Options, export
+from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
 
 if TYPE_CHECKING:
-    from faceorganizer.core.pipeline import Progress, Settings
+    from faceorganizer.config import Settings
+    from faceorganizer.core.library.scan import Progress
 
 # The models and the clustering (dlib, onnxruntime, scipy) are imported by the commands
 # that use them, so that opening the app does not wait for them.
-ALGORITHMS = ("chinese-whispers", "dbscan")
 COMMANDS = ("scan", "cluster", "export", "eval", "info")
 
 
@@ -78,7 +79,7 @@ def _progress_bar(events: Iterator[Progress]) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from faceorganizer.core.pipeline import Settings
+    from faceorganizer.config import Settings
 
     return Settings(
         workers=getattr(args, "workers", 0) or 0,
@@ -91,7 +92,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from faceorganizer.core.pipeline import ScanSummary, scan
+    from faceorganizer.core.library.scan import ScanSummary, scan
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -122,7 +123,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
-    from faceorganizer.core.people import recluster
+    from faceorganizer.core.library.people import recluster
 
     catalog = open_existing(resolve_catalog(args))
     try:
@@ -162,7 +163,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from faceorganizer.core.evaluation import evaluate_folder
+    from faceorganizer.eval.evaluation import evaluate_folder
 
     folder = Path(args.folder)
     if not folder.is_dir():
@@ -215,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     def add_grouping(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--algorithm", choices=ALGORITHMS, default="chinese-whispers")
+        command.add_argument("--algorithm", choices=tuple(ALGORITHMS), default="chinese-whispers")
         command.add_argument(
             "--threshold",
             type=float,
@@ -226,15 +227,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     def add_workers(command: argparse.ArgumentParser) -> None:
         command.add_argument("--workers", type=int, default=0, help="processes (default: cores)")
-        command.add_argument(
-            "--detector", choices=("cascade", "hog", "mtcnn"), default=None, help="face detector"
-        )
+        command.add_argument("--detector", choices=DETECTORS, default=None, help="face detector")
         command.add_argument(
             "--max-side", type=int, default=None, help="long side of the detection image"
         )
         command.add_argument(
             "--embedder",
-            choices=("sface", "onnx", "dlib"),
+            choices=EMBEDDERS,
             default=None,
             help="face descriptor for a new catalog (default sface; onnx and dlib: dlib's "
             "ResNet); a catalog keeps the one it started with",

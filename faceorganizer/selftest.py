@@ -59,17 +59,18 @@ class SelfTest:
     def models(self) -> str:
         import dlib
 
-        from faceorganizer.core import models
-        from faceorganizer.core.finder import FaceFinder, Settings
+        from faceorganizer.config import Settings
+        from faceorganizer.core.vision import model_files
+        from faceorganizer.core.vision.finder import FaceFinder
 
         self.finder = FaceFinder(Settings())  # cascade detector, 5-point landmarks, SFace
-        dlib.face_recognition_model_v1(str(models.resnet_descriptor()))  # older libraries
-        dlib.cnn_face_detection_model_v1(str(models.mmod_detector()))
+        dlib.face_recognition_model_v1(str(model_files.resnet_descriptor()))  # older libraries
+        dlib.cnn_face_detection_model_v1(str(model_files.mmod_detector()))
         return "HOG + MTCNN detectors, 5-point landmarks, SFace and ResNet descriptors, MMOD"
 
     def sample_photo(self) -> str:
-        from faceorganizer.core.images import load_photo
-        from faceorganizer.core.pipeline import Settings
+        from faceorganizer.config import Settings
+        from faceorganizer.core.vision.images import load_photo
 
         path = sample_photo()
         self.photo = load_photo(path, Settings.max_side)
@@ -95,7 +96,7 @@ class SelfTest:
         return f"{len(detections)} found, best score {best.score:.2f}, 128-D descriptor"
 
     def clustering(self) -> str:
-        from faceorganizer.core.cluster import cluster
+        from faceorganizer.core.grouping.cluster import cluster
 
         points, truth = _three_people(self.embedding)
         labels = cluster(points)  # Chinese whispers: exact kNN + the numba kernel
@@ -120,8 +121,9 @@ class SelfTest:
         return f"{len(points)} faces -> 2-D map (pynndescent, numba {layer} threads)"
 
     def scan(self) -> str:
-        from faceorganizer.core.catalog import Catalog
-        from faceorganizer.core.pipeline import ScanSummary, Settings, scan
+        from faceorganizer.config import Settings
+        from faceorganizer.core.library.scan import ScanSummary, scan
+        from faceorganizer.core.store.catalog import Catalog
 
         folder = sample_photo().parent
         with tempfile.TemporaryDirectory(prefix="faceorganizer-selftest-") as tmp:

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from faceorganizer.core.catalog import Catalog
-from faceorganizer.core.pipeline import ScanSummary, Settings, scan
+from faceorganizer.config import Settings
+from faceorganizer.core.library.scan import ScanSummary, scan
+from faceorganizer.core.store.catalog import Catalog
 
 DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()  # as scans store it
 

@@ -28,9 +28,10 @@ FACES_DEV = REPO.parent / "shared" / "data" / "faces-dev"
 def prepare_catalog(source: Path | None, work: Path) -> Path:
     """A private catalog of faces-dev with some people named."""
     sys.path.insert(0, str(REPO))
-    from faceorganizer.core.catalog import Catalog
-    from faceorganizer.core.edits import Editor
-    from faceorganizer.core.pipeline import Settings, scan
+    from faceorganizer.config import Settings
+    from faceorganizer.core.library.edits import Editor
+    from faceorganizer.core.library.scan import scan
+    from faceorganizer.core.store.catalog import Catalog
 
     path = work / "catalog.sqlite"
     if source is not None:
@@ -80,9 +81,9 @@ def main() -> int:
     from PySide6.QtTest import QTest
 
     from faceorganizer.ui.app import create_application
-    from faceorganizer.ui.dialogs import SplitDialog
+    from faceorganizer.ui.dialogs.common import SplitDialog
+    from faceorganizer.ui.dialogs.review import ReviewDialog
     from faceorganizer.ui.main_window import MainWindow
-    from faceorganizer.ui.review_dialog import ReviewDialog
 
     app = create_application([])
     settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)

@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 
 from faceorganizer import resources_dir
+from faceorganizer.config import APP_NAME
 
 _STARTED = time.perf_counter()
-APP_NAME = "faceorganizer"
 
 
 def clean_qt_environment() -> None:

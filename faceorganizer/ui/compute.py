@@ -87,14 +87,14 @@ def umap_layout(vectors: np.ndarray) -> np.ndarray:
 
 
 def _open(catalog_path: str, readonly: bool = False) -> Any:
-    from faceorganizer.core.catalog import Catalog
+    from faceorganizer.core.store.catalog import Catalog
 
     return Catalog(Path(catalog_path), readonly=readonly)
 
 
 def preview_count(catalog_path: str, algorithm: str, threshold: float) -> int:
     """People a re-cluster would give (read-only)."""
-    from faceorganizer.core.people import preview_people
+    from faceorganizer.core.library.people import preview_people
 
     catalog = _open(catalog_path, readonly=True)
     try:
@@ -105,7 +105,7 @@ def preview_count(catalog_path: str, algorithm: str, threshold: float) -> int:
 
 def recluster_catalog(catalog_path: str, algorithm: str, threshold: float) -> Any:
     """Re-cluster as one undoable edit; returns the core's ClusterResult."""
-    from faceorganizer.core.people import recluster
+    from faceorganizer.core.library.people import recluster
 
     catalog = _open(catalog_path)
     try:
@@ -116,7 +116,7 @@ def recluster_catalog(catalog_path: str, algorithm: str, threshold: float) -> An
 
 def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[list[int]]:
     """The groups an automatic split of one person would make (nothing is written)."""
-    from faceorganizer.core.people import split_proposal
+    from faceorganizer.core.library.people import split_proposal
 
     catalog = _open(catalog_path, readonly=True)
     try:
@@ -128,7 +128,7 @@ def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[li
 def review_list(catalog_path: str) -> list[tuple[int, int, float]]:
     """The "Is this X?" questions as (face, person, score), most confident first; plain
     tuples, so the window does not import the clustering code to read them."""
-    from faceorganizer.core.people import review_suggestions
+    from faceorganizer.core.library.people import review_suggestions
 
     catalog = _open(catalog_path, readonly=True)
     try:
@@ -146,8 +146,9 @@ def scan_steps(
     cancelled: Callable[[], bool],
 ) -> Generator[Any, None, Any]:
     """The core scan as the CLI runs it; yields its Progress events, returns the summary."""
-    from faceorganizer.core.catalog import Catalog
-    from faceorganizer.core.pipeline import ScanSummary, Settings, scan
+    from faceorganizer.config import Settings
+    from faceorganizer.core.library.scan import ScanSummary, scan
+    from faceorganizer.core.store.catalog import Catalog
 
     summary = ScanSummary()
     catalog = Catalog(Path(catalog_path), root=Path(root))

@@ -1,6 +1,6 @@
 """The edit commands of the main window (merge, split, move, rename, hide, reject, undo).
 
-Every command goes through :class:`faceorganizer.core.edits.Editor`, which saves it in
+Every command goes through :class:`faceorganizer.core.library.edits.Editor`, which saves it in
 the catalog at once together with its undo record; the window then refreshes its models.
 Kept apart from the window's layout code so each file stays readable.
 """
@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QMessageBox
 
-from faceorganizer.ui.dialogs import MoveToDialog, SplitDialog
-from faceorganizer.ui.models import PERSON_ID_ROLE
-from faceorganizer.ui.review_dialog import Question, ReviewDialog
+from faceorganizer.ui.dialogs.common import MoveToDialog, SplitDialog
+from faceorganizer.ui.dialogs.review import Question, ReviewDialog
+from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE
 
 if TYPE_CHECKING:
     from faceorganizer.ui.main_window import MainWindow

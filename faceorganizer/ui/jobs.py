@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from faceorganizer.core.catalog import Catalog
+from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import compute
-from faceorganizer.ui.models import Row, load_people
+from faceorganizer.ui.widgets.item_models import Row, load_people
 from faceorganizer.ui.workers import call_job
 
 Cancelled = Callable[[], bool]
@@ -166,7 +166,7 @@ def export_job(catalog_path: Path, destination: Path, options: object):
     """Per-person folders via the CLI's engine; yields (done, total), returns the report."""
 
     def job(cancelled: Cancelled) -> JobGen:
-        from faceorganizer.core.export import export
+        from faceorganizer.core.library.export import export
 
         catalog = Catalog(catalog_path)
         try:
@@ -187,7 +187,7 @@ def photo_job(path: Path, max_side: int):
     """Decode a photo upright (EXIF orientation, HEIC…) at screen size, for the viewer."""
 
     def job(cancelled: Cancelled) -> JobGen:
-        from faceorganizer.core.images import load_photo
+        from faceorganizer.core.vision.images import load_photo
 
         photo = load_photo(path, max_side)
         return Picture(photo.rgb, photo.scale)

@@ -35,19 +35,19 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer import __version__
-from faceorganizer.core.catalog import Catalog, CatalogError, default_catalog_path
-from faceorganizer.core.edits import Editor
+from faceorganizer.core.library.edits import Editor
+from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
 from faceorganizer.ui import compute, jobs
 from faceorganizer.ui.actions import build_actions, build_menus
-from faceorganizer.ui.cluster_dialog import ClusterDialog
-from faceorganizer.ui.dialogs import PhotoViewer
+from faceorganizer.ui.dialogs.common import PhotoViewer
+from faceorganizer.ui.dialogs.export import ExportDialog
+from faceorganizer.ui.dialogs.regroup import ClusterDialog
 from faceorganizer.ui.editing import EditCommands
-from faceorganizer.ui.export_dialog import ExportDialog
 from faceorganizer.ui.mapping import MapCommands
-from faceorganizer.ui.models import PERSON_ID_ROLE, UNKNOWN_LABEL
-from faceorganizer.ui.panels import EmptyPage, FacesPanel, MapPanel, PeoplePanel, ScanStatus
 from faceorganizer.ui.scanning import ScanCommands
-from faceorganizer.ui.thumbs import Thumbnails
+from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, UNKNOWN_LABEL
+from faceorganizer.ui.widgets.panels import EmptyPage, FacesPanel, MapPanel, PeoplePanel, ScanStatus
+from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.workers import Task, is_running, run_task
 
 MAX_RECENT = 8

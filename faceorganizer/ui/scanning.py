@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QMessageBox
 
 from faceorganizer.ui import jobs
-from faceorganizer.ui.cluster_dialog import saved_grouping
-from faceorganizer.ui.dialogs import SkippedFilesDialog
+from faceorganizer.ui.dialogs.common import SkippedFilesDialog
+from faceorganizer.ui.dialogs.regroup import saved_grouping
 from faceorganizer.ui.workers import is_running, run_task
 
 if TYPE_CHECKING:

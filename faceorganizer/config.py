@@ -1,0 +1,42 @@
+"""Every setting name and default, declared once: the CLI, the GUI and the core read them here.
+
+Cheap to import (no numpy, no models), so the CLI parser and the window can use it at start.
+A library's own settings (how it was scanned and grouped) are stored in its catalog; these
+are only the defaults a new library starts with.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+APP_NAME = "faceorganizer"
+
+# Grouping algorithms: key -> what the GUI calls it.
+ALGORITHMS: dict[str, str] = {"chinese-whispers": "Chinese whispers", "dbscan": "DBSCAN"}
+# Chinese whispers: the "same person" distance of the merge step (average linkage); the
+# whispers themselves run MERGE_GAP lower. DBSCAN: the neighbourhood radius.
+DEFAULT_THRESHOLD: dict[str, float] = {"chinese-whispers": 0.525, "dbscan": 0.45}
+
+# "cascade": MTCNN proposes, HOG confirms (HOG's faces, ~10x faster); "hog": dlib's HOG
+# alone; "mtcnn": MTCNN alone (also finds turned and blurred faces).
+DETECTORS: tuple[str, ...] = ("cascade", "hog", "mtcnn")
+# "sface": OpenCV Zoo's SFace (groups best); "onnx": dlib's ResNet, our conversion (12 ms
+# a face against SFace's 20); "dlib": dlib itself (the reference, ~10x slower than onnx).
+EMBEDDERS: tuple[str, ...] = ("sface", "onnx", "dlib")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How faces are found and grouped. Defaults come from measurements (README)."""
+
+    detector: str = "cascade"
+    max_side: int = 1600  # long side of the working image for detection
+    workers: int = 0  # processes for detection/embedding; 0 = one per core
+    # A catalog keeps the descriptor space it started in (library.scan.embedder_for).
+    embedder: str = "sface"
+    algorithm: str = "chinese-whispers"
+    threshold: float | None = None  # None = the algorithm's default
+
+    def worker_count(self) -> int:
+        return self.workers or max(1, os.cpu_count() or 1)

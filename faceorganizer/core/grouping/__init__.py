@@ -1,0 +1,1 @@
+"""Vectors to people: nearest-neighbour search, constraints, Chinese whispers, DBSCAN."""

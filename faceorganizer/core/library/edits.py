@@ -1,0 +1,258 @@
+"""User edits (merge, split, move, rename, hide, reject) with a durable undo log.
+
+Every edit is stored as the state of the rows it touches before and after, so undo and
+redo are the same operation (write a state back) and survive restarts. Faces the user
+places are *locked*: re-clustering never moves them. "Not this person" is a rejection
+that re-clustering also honours.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from faceorganizer.core.store.catalog import Catalog
+
+FaceState = tuple[int | None, int, int]  # person_id, locked, ignored
+PersonState = tuple[str | None, int] | None  # name, hidden; None = the row does not exist
+
+
+@dataclass
+class Change:
+    """Target state of the rows one edit touches."""
+
+    faces: dict[int, FaceState] = field(default_factory=dict)
+    persons: dict[int, PersonState] = field(default_factory=dict)
+    rejections: dict[tuple[int, int], bool] = field(default_factory=dict)
+
+
+def _read_state(catalog: Catalog, change: Change) -> Change:
+    """The current state of exactly the rows ``change`` touches."""
+    before = Change(faces=catalog.face_state(change.faces))
+    for person_id in change.persons:
+        row = catalog.db.execute(
+            "SELECT name, hidden FROM persons WHERE id = ?", (person_id,)
+        ).fetchone()
+        before.persons[person_id] = None if row is None else (row[0], int(row[1]))
+    for face_id, person_id in change.rejections:
+        row = catalog.db.execute(
+            "SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (face_id, person_id)
+        ).fetchone()
+        before.rejections[(face_id, person_id)] = row is not None
+    return before
+
+
+def _write_state(catalog: Catalog, state: Change) -> None:
+    """Write a state inside the caller's transaction: persons first so faces can refer
+    to them, deletions of persons last so no face still points at them."""
+    db = catalog.db
+    for person_id, person in state.persons.items():
+        if person is not None:
+            db.execute(
+                "INSERT INTO persons(id, name, hidden) VALUES (?, ?, ?) ON CONFLICT(id) "
+                "DO UPDATE SET name = excluded.name, hidden = excluded.hidden",
+                (person_id, person[0], person[1]),
+            )
+    # A re-cluster may have dropped a person this state refers to: bring the row back.
+    db.executemany(
+        "INSERT OR IGNORE INTO persons(id) VALUES (?)",
+        [(p,) for p, _lock, _ign in state.faces.values() if p is not None],
+    )
+    db.executemany(
+        "UPDATE faces SET person_id = ?, locked = ?, ignored = ? WHERE id = ?",
+        [(p, lock, ign, face_id) for face_id, (p, lock, ign) in state.faces.items()],
+    )
+    for (face_id, person_id), present in state.rejections.items():
+        if present:
+            db.execute("INSERT OR IGNORE INTO rejections VALUES (?, ?)", (face_id, person_id))
+        else:
+            db.execute(
+                "DELETE FROM rejections WHERE face_id = ? AND person_id = ?", (face_id, person_id)
+            )
+    db.executemany(
+        "DELETE FROM persons WHERE id = ?",
+        [(pid,) for pid, person in state.persons.items() if person is None],
+    )
+
+
+def _encode(state: Change) -> str:
+    return json.dumps(
+        {
+            "faces": {str(k): list(v) for k, v in state.faces.items()},
+            "persons": {str(k): (None if v is None else list(v)) for k, v in state.persons.items()},
+            "rejections": [[f, p, v] for (f, p), v in state.rejections.items()],
+        }
+    )
+
+
+def _decode(text: str) -> Change:
+    raw = json.loads(text)
+    return Change(
+        faces={int(k): (v[0], v[1], v[2]) for k, v in raw["faces"].items()},
+        persons={int(k): (None if v is None else (v[0], v[1])) for k, v in raw["persons"].items()},
+        rejections={(f, p): bool(v) for f, p, v in raw["rejections"]},
+    )
+
+
+class Editor:
+    """Applies edits to a catalog and keeps the undo/redo log in it."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    # ------------------------------------------------------------------ core
+    def apply(self, label: str, change: Change, *, undoable: bool = True) -> int | None:
+        """Write ``change`` and log it in one transaction; returns the edit id."""
+        with self.catalog.transaction() as db:
+            before = _read_state(self.catalog, change)
+            _write_state(self.catalog, change)
+            if not undoable:
+                return None
+            db.execute("DELETE FROM edits WHERE undone = 1")  # a new edit ends the redo branch
+            cur = db.execute(
+                "INSERT INTO edits(label, before, after) VALUES (?, ?, ?)",
+                (label, _encode(before), _encode(change)),
+            )
+            return int(cur.lastrowid or 0)
+
+    def _last(self, undone: int) -> tuple[int, str, str, str] | None:
+        order = "DESC" if undone == 0 else "ASC"
+        row = self.catalog.db.execute(
+            f"SELECT id, label, before, after FROM edits WHERE undone = ? ORDER BY id {order} "
+            "LIMIT 1",
+            (undone,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    def undo_label(self) -> str | None:
+        last = self._last(0)
+        return None if last is None else last[1]
+
+    def redo_label(self) -> str | None:
+        last = self._last(1)
+        return None if last is None else last[1]
+
+    def undo(self) -> str | None:
+        """Put back the state before the newest edit; returns its label."""
+        return self._step(undone=0)
+
+    def redo(self) -> str | None:
+        return self._step(undone=1)
+
+    def _step(self, undone: int) -> str | None:
+        last = self._last(undone)
+        if last is None:
+            return None
+        edit_id, label, before, after = last
+        with self.catalog.transaction() as db:
+            _write_state(self.catalog, _decode(before if undone == 0 else after))
+            db.execute("UPDATE edits SET undone = ? WHERE id = ?", (1 - undone, edit_id))
+        return label
+
+    # ------------------------------------------------------------------ edits
+    def next_person_id(self) -> int:
+        row = self.catalog.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM persons").fetchone()
+        return int(row[0])
+
+    def merge(self, person_ids: list[int], into: int | None = None) -> int:
+        """Merge people into one (the first, or ``into``); all their faces get locked."""
+        if not person_ids:
+            raise ValueError("nothing to merge")
+        target = into if into is not None else person_ids[0]
+        names = self.catalog.person_names()
+        name = self._stored_name(target) or next(
+            (self._stored_name(p) for p in person_ids if self._stored_name(p)), None
+        )
+        change = Change(persons={target: (name, 0)})
+        for person_id in {target, *person_ids}:
+            for face_id in self.catalog.faces_of_person(person_id):
+                change.faces[face_id] = (target, 1, 0)
+        label = "Merge " + ", ".join(names.get(p, str(p)) for p in person_ids)
+        self.apply(label, change)
+        return target
+
+    def move(self, face_ids: list[int], person_id: int | None, label: str = "") -> int:
+        """Put faces into a person (a new one when ``person_id`` is None) and lock them."""
+        change = Change()
+        if person_id is None:
+            person_id = self.next_person_id()
+            change.persons[person_id] = (None, 0)
+        for face_id in face_ids:
+            change.faces[face_id] = (person_id, 1, 0)
+        self.apply(label or f"Move {len(face_ids)} face(s)", change)
+        return person_id
+
+    def split(self, face_ids: list[int]) -> int:
+        """Pick faces out of their person into a new one; they never go back.
+
+        The faces left behind are locked too: the user has looked at both groups and
+        said they differ, so a re-cluster must not pour one into the other."""
+        state = self.catalog.face_state(face_ids)
+        new_id = self.next_person_id()
+        change = Change(persons={new_id: (None, 0)})
+        for old_person in {person for person, _, _ in state.values() if person is not None}:
+            for face_id in self.catalog.faces_of_person(old_person):
+                change.faces[face_id] = (old_person, 1, 0)
+        for face_id, (old_person, _locked, _ignored) in state.items():
+            change.faces[face_id] = (new_id, 1, 0)
+            if old_person is not None:
+                change.rejections[(face_id, old_person)] = True
+        self.apply(f"Split {len(face_ids)} face(s) into a new person", change)
+        return new_id
+
+    def split_groups(self, groups: list[list[int]]) -> list[int]:
+        """Split one person into several groups at once (automatic split, one undo step)."""
+        change = Change()
+        new_ids: list[int] = []
+        next_id = self.next_person_id()
+        for group in groups:
+            person_id = next_id + len(new_ids)
+            new_ids.append(person_id)
+            change.persons[person_id] = (None, 0)
+            for face_id in group:
+                change.faces[face_id] = (person_id, 1, 0)
+        self.apply(f"Split into {len(groups)} people", change)
+        return new_ids
+
+    def rename(self, person_id: int, name: str) -> None:
+        """Name a person. Naming confirms the group, so its faces get locked."""
+        name = name.strip()
+        hidden = self._hidden(person_id)
+        change = Change(persons={person_id: (name or None, hidden)})
+        for face_id in self.catalog.faces_of_person(person_id):
+            change.faces[face_id] = (person_id, 1, 0)
+        self.apply(f"Rename to {name!r}", change)
+
+    def set_hidden(self, person_id: int, hidden: bool) -> None:
+        change = Change(persons={person_id: (self._stored_name(person_id), int(hidden))})
+        self.apply("Hide person" if hidden else "Show person", change)
+
+    def not_a_face(self, face_ids: list[int]) -> None:
+        change = Change(faces={f: (None, 0, 1) for f in face_ids})
+        self.apply(f"Mark {len(face_ids)} as not a face", change)
+
+    def not_this_person(self, face_ids: list[int]) -> None:
+        """Take faces out of their person for good: no re-cluster puts them back."""
+        change = Change()
+        for face_id, (person_id, _locked, _ignored) in self.catalog.face_state(face_ids).items():
+            change.faces[face_id] = (None, 0, 0)
+            if person_id is not None:
+                change.rejections[(face_id, person_id)] = True
+        self.apply(f"Not this person ({len(face_ids)} face(s))", change)
+
+    def reject(self, face_id: int, person_id: int) -> None:
+        """Record that a face is not this person (it stays where it is); never offered again
+        and never grouped with them by a re-cluster."""
+        self.apply("Not this person", Change(rejections={(face_id, person_id): True}))
+
+    def _stored_name(self, person_id: int) -> str | None:
+        row = self.catalog.db.execute(
+            "SELECT name FROM persons WHERE id = ?", (person_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def _hidden(self, person_id: int) -> int:
+        row = self.catalog.db.execute(
+            "SELECT hidden FROM persons WHERE id = ?", (person_id,)
+        ).fetchone()
+        return 0 if row is None else int(row[0])

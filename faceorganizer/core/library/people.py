@@ -1,0 +1,219 @@
+"""Turning cluster labels into people while keeping every decision the user made.
+
+Re-clustering is where other photo managers lose their users' work. Here locked faces
+are anchors (they stay where the user put them), rejections ("not this person") and
+same-photo pairs are cannot-links, and clusters without anchors inherit the person id
+they overlap most, so names and ids stay stable from one run to the next.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceorganizer.config import DEFAULT_THRESHOLD
+from faceorganizer.core.grouping.cluster import Constraints, cluster, suggest
+from faceorganizer.core.library.edits import Change, Editor
+from faceorganizer.core.library.neighbors import neighbors_for
+from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
+
+
+@dataclass(frozen=True)
+class ClusterResult:
+    faces: int
+    people: int
+    unassigned: int
+
+
+def _constraints(catalog: Catalog, face_ids: np.ndarray, file_ids: np.ndarray) -> Constraints:
+    assignments = catalog.assignments()
+    anchor = np.array(
+        [
+            person if (person is not None and locked) else -1
+            for person, locked in (assignments[int(f)] for f in face_ids)
+        ],
+        dtype=np.int64,
+    )
+    index = {int(f): i for i, f in enumerate(face_ids)}
+    anchored = set(anchor[anchor >= 0].tolist())
+    forbidden = [
+        (index[face], person)
+        for face, person in catalog.rejections()
+        if face in index and person in anchored
+    ]
+    return Constraints(photo=file_ids, anchor=anchor, forbidden=forbidden)
+
+
+def _labels_to_persons(
+    labels: np.ndarray,
+    face_ids: np.ndarray,
+    constraints: Constraints,
+    previous: dict[int, tuple[int | None, bool]],
+    next_id: int,
+) -> dict[int, int | None]:
+    """Label -> person id: anchors first, then the old person with the largest overlap."""
+    assert constraints.anchor is not None
+    mapping: dict[int, int | None] = {-1: None}
+    overlaps: Counter[tuple[int, int]] = Counter()
+    for label, face_id, anchor in zip(labels, face_ids, constraints.anchor, strict=True):
+        label, anchor = int(label), int(anchor)
+        if label < 0:
+            continue
+        if anchor >= 0:
+            mapping[label] = anchor
+            continue
+        old_person, locked = previous[int(face_id)]
+        if old_person is not None and not locked:
+            overlaps[(label, old_person)] += 1
+    taken = {p for p in mapping.values() if p is not None}
+    for (label, person), _count in sorted(overlaps.items(), key=lambda kv: (-kv[1], kv[0])):
+        if label not in mapping and person not in taken:
+            mapping[label] = person
+            taken.add(person)
+    for label in sorted(set(labels.tolist()) - set(mapping)):
+        mapping[label] = next_id
+        next_id += 1
+    return mapping
+
+
+def _cluster_all(
+    catalog: Catalog, algorithm: str, threshold: float | None
+) -> tuple[np.ndarray, Constraints, np.ndarray]:
+    """(face ids, constraints, labels): every usable face clustered under the user's edits,
+    on the catalog's cached kNN graph."""
+    face_ids, file_ids, vectors = catalog.embeddings()
+    constraints = _constraints(catalog, face_ids, file_ids)
+    if len(face_ids) == 0:
+        return face_ids, constraints, np.empty(0, np.int64)
+    neighbors = neighbors_for(catalog.path, face_ids, vectors)
+    return (
+        face_ids,
+        constraints,
+        cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors),
+    )
+
+
+def recluster(
+    catalog: Catalog,
+    algorithm: str = "chinese-whispers",
+    threshold: float | None = None,
+    *,
+    undoable: bool = False,
+) -> ClusterResult:
+    """Cluster every usable face and store the result as people, honouring user edits."""
+    face_ids, constraints, labels = _cluster_all(catalog, algorithm, threshold)
+    if len(face_ids) == 0:
+        return ClusterResult(0, 0, 0)
+    previous = catalog.assignments()
+    editor = Editor(catalog)
+    next_id = editor.next_person_id()
+    mapping = _labels_to_persons(labels, face_ids, constraints, previous, next_id)
+
+    rejected: dict[int, set[int]] = defaultdict(set)
+    for face, person in catalog.rejections():
+        rejected[face].add(person)
+    change = Change()
+    fresh = max([next_id - 1, *(p for p in mapping.values() if p is not None)]) + 1
+    for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
+        person = mapping[label]
+        if person is not None and person in rejected[face_id]:
+            person, fresh = fresh, fresh + 1  # "not this person" beats the clustering
+        old_person, locked = previous[face_id]
+        if person != old_person:
+            change.faces[face_id] = (person, int(locked), 0)
+    used = {state[0] for state in change.faces.values()} | {
+        p for f, (p, _) in previous.items() if f not in change.faces
+    }
+    for person in used - {None}:
+        if person >= next_id:
+            change.persons[person] = (None, 0)
+    for row in catalog.db.execute("SELECT id FROM persons WHERE name IS NULL"):
+        if row[0] not in used:
+            change.persons[int(row[0])] = None  # unnamed person left empty: drop it
+    editor.apply(f"Re-cluster ({algorithm})", change, undoable=undoable)
+    stats = catalog.stats()
+    return ClusterResult(stats["faces"], stats["people"], stats["unassigned"])
+
+
+def preview_people(catalog: Catalog, algorithm: str, threshold: float | None) -> int:
+    """How many people a re-cluster with these settings would give (for a live preview)."""
+    labels = _cluster_all(catalog, algorithm, threshold)[2]
+    return len(set(labels.tolist()) - {-1})
+
+
+def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[list[int]]:
+    """Re-cluster one person's faces with a tighter threshold: the groups it would split
+    into, largest first (a preview; apply it with ``Editor.split_groups``)."""
+    members = set(catalog.faces_of_person(person_id))
+    face_ids, file_ids, vectors = catalog.embeddings()
+    keep = np.array([int(f) in members for f in face_ids], dtype=bool)
+    if keep.sum() < 2:
+        return [sorted(members)]
+    labels = cluster(
+        vectors[keep], "chinese-whispers", threshold, Constraints(photo=file_ids[keep])
+    )
+    groups: dict[int, list[int]] = defaultdict(list)
+    for face_id, label in zip(face_ids[keep].tolist(), labels.tolist(), strict=True):
+        groups[label].append(face_id)
+    return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
+
+
+# ---------------------------------------------------------------- "Is this X?" review
+
+SMALL_GROUP = 2  # a face alone or in a pair may belong to a bigger person
+# How far to look: where a fair share of the answers is "yes". dlib's descriptors: up to
+# face_recognition's own tolerance, 0.6 (grouping joins at 0.525; 6 of 7 such questions
+# were right on faces-dev). SFace: only within the grouping distance itself, faces the
+# average-linkage merge kept apart; beyond it 0-3 % of lfw-dev's questions were right.
+REVIEW_DISTANCE = {DLIB_RESNET: 0.6, SFACE: DEFAULT_THRESHOLD["chinese-whispers"]}
+
+
+def min_score(model: str | None) -> float:
+    """The lowest suggest() score worth a question for vectors of this model."""
+    distance = REVIEW_DISTANCE.get(model or "", DEFAULT_THRESHOLD["chinese-whispers"])
+    return 1 - distance / (2 * DEFAULT_THRESHOLD["chinese-whispers"])
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    face_id: int
+    person_id: int
+    score: float  # 0..1, see cluster.suggest: above 0.5 = within the grouping threshold
+
+
+def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
+    """Faces the grouping left alone or in a pair, each with the person they most look like.
+
+    Clustering is cautious: a look that is close but not close enough stays apart. Asking
+    "Is this X?" turns those near misses into one click each. Only people the user named
+    or with more than SMALL_GROUP faces are offered; never a person the face was rejected
+    from or one already in the same photo. Faces the user placed are not asked about.
+    Most confident first."""
+    face_ids, file_ids, vectors = catalog.embeddings()
+    if len(face_ids) == 0:
+        return []
+    assignments = catalog.assignments()
+    person = np.array([assignments[int(f)][0] or -1 for f in face_ids], np.int64)
+    locked = np.array([assignments[int(f)][1] for f in face_ids], bool)
+    people = {p.id: p for p in catalog.persons()}  # hidden people are not offered
+    targets = {pid for pid, p in people.items() if p.name or p.faces > SMALL_GROUP}
+    small = np.array([p not in targets for p in person.tolist()], bool)
+    candidates = np.flatnonzero(small & ~locked)
+    target_labels = np.where(np.isin(person, list(targets)), person, -1)
+    rejected = set(catalog.rejections())
+    in_photo = set(zip(file_ids.tolist(), target_labels.tolist(), strict=True))
+    found = []
+    lowest = min_score(catalog.dominant_model())
+    for i, options in zip(candidates, suggest(vectors, target_labels, candidates), strict=True):
+        face, photo = int(face_ids[i]), int(file_ids[i])
+        for person_id, score in options:
+            if score < lowest:
+                break
+            if (face, person_id) not in rejected and (photo, person_id) not in in_photo:
+                found.append(Suggestion(face, person_id, score))
+                break
+    found.sort(key=lambda s: (-s.score, s.face_id))
+    return found[:limit]

@@ -1,0 +1,1 @@
+"""Pixels to vectors: decoding photos, finding faces and landmarks, aligning, embedding."""

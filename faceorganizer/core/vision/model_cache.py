@@ -1,0 +1,89 @@
+"""ONNX files made once per user from the shipped model files, kept in the cache dir.
+
+dlib's ResNet is converted to ONNX (dlib_onnx) and SFace's shipped graph is cleaned up;
+both only when the cached file is missing, by the scanning process before its workers
+start. Workers then just load the file: this module does not import onnx (1.2 s per
+process), the converters do, and only when they run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import platformdirs
+
+from faceorganizer.core.vision import model_files
+
+# Bump when dlib_onnx's generated graph changes, so cached conversions are redone.
+CONVERTER_VERSION = 1
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder + rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; cache files need no secrecy
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _folder(cache_dir: Path | None) -> Path:
+    return (
+        Path(cache_dir)
+        if cache_dir is not None
+        else Path(platformdirs.user_cache_dir("faceorganizer"))
+    )
+
+
+def cached_resnet_onnx(dat_path: Path | None = None, cache_dir: Path | None = None) -> Path:
+    """Path to the ONNX version of dlib's ResNet, converting once.
+
+    The file name carries the .dat size and hash and the converter version, so a changed
+    model or converter produces a fresh conversion instead of a stale one.
+    """
+    dat_path = Path(dat_path) if dat_path is not None else model_files.resnet_descriptor()
+    key = f"{dat_path.stat().st_size}-{sha256(dat_path)[:16]}-c{CONVERTER_VERSION}"
+    onnx_path = _folder(cache_dir) / f"dlib_face_recognition_resnet_v1-{key}.onnx"
+    if not onnx_path.is_file():
+        from faceorganizer.core.vision.dlib_onnx import convert_resnet
+
+        convert_resnet(dat_path, onnx_path)
+    return onnx_path
+
+
+def cached_sface_onnx(cache_dir: Path | None = None) -> Path:
+    """Path to SFace's graph, cleaned once: the shipped file lists 29 unused tensors and
+    every weight as graph inputs, which onnxruntime refuses (unused) or cannot fold
+    (weights a caller could override); the cleaned graph has one input, the image."""
+    source = model_files.sface_recognizer()
+    target = (
+        _folder(cache_dir) / f"{source.stem}-{source.stat().st_size}-{sha256(source)[:16]}.onnx"
+    )
+    if target.is_file():
+        return target
+    import onnx
+
+    model = onnx.load(str(source))
+    weights = {init.name for init in model.graph.initializer}
+    used = {name for node in model.graph.node for name in node.input}
+    keep = [i for i in model.graph.input if i.name in used and i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(keep)
+    write_atomic(target, model.SerializeToString())
+    return target

@@ -1,0 +1,1 @@
+"""Scoring the grouping against labeled folders (faceorganizer eval, the benchmarks)."""

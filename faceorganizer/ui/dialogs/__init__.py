@@ -1,0 +1,1 @@
+"""The app's dialogs: regroup, export, review, split, move to, photo viewer."""

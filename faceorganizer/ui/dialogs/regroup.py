@@ -1,0 +1,203 @@
+"""Grouping controls: algorithm and threshold, with a live count of people before applying.
+
+The preview runs in the helper process (debounced, so dragging the slider starts one
+computation when the hand stops); applying re-clusters in a worker as one undoable edit
+that keeps every face the user placed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.ui import jobs
+from faceorganizer.ui.dialogs.common import add_intro
+from faceorganizer.ui.workers import Task, is_running, run_task
+
+SLIDER_MIN, SLIDER_MAX = 30, 70  # threshold x 100
+
+
+def default_threshold(algorithm: str) -> float:
+    return DEFAULT_THRESHOLD[algorithm]
+
+
+def saved_grouping(settings: QSettings) -> tuple[str, float | None]:
+    """The algorithm and threshold the user chose last (None = the algorithm default)."""
+    algorithm = str(settings.value("cluster/algorithm", "chinese-whispers", str))
+    if algorithm not in ALGORITHMS:
+        algorithm = "chinese-whispers"
+    value = settings.value("cluster/threshold", None)
+    try:
+        threshold = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        threshold = None
+    return algorithm, threshold
+
+
+class ClusterDialog(QDialog):
+    """Non-modal: the user can look at the people while trying thresholds."""
+
+    apply_requested = Signal(str, float)
+
+    def __init__(self, settings: QSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Regroup Faces")
+        self.setMinimumWidth(460)
+        self.settings = settings
+        self.catalog_path: Path | None = None
+        self.current_people = 0
+        self.preview: int | None = None
+        self._task: Task | None = None
+        self._stale = False
+
+        layout = QVBoxLayout(self)
+        add_intro(
+            layout,
+            "Group all faces again with other settings. Faces you placed, merged or "
+            "named stay where you put them. You can undo this.",
+        )
+
+        form = QFormLayout()
+        self.algorithm = QComboBox()
+        for key, title in ALGORITHMS.items():
+            self.algorithm.addItem(title, key)
+        form.addRow("Method:", self.algorithm)
+        row = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
+        self.slider.setTickInterval(5)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setPageStep(5)
+        row.addWidget(self.slider, 1)
+        self.value_label = QLabel()
+        self.value_label.setMinimumWidth(40)
+        row.addWidget(self.value_label)
+        form.addRow("Threshold:", row)
+        hints = QHBoxLayout()
+        stricter = QLabel("← more people (stricter)")
+        looser = QLabel("fewer people (looser) →")
+        for hint in (stricter, looser):
+            hint.setObjectName("hint")
+        hints.addWidget(stricter)
+        hints.addStretch(1)
+        hints.addWidget(looser)
+        form.addRow("", hints)
+        layout.addLayout(form)
+
+        self.preview_label = QLabel()
+        self.preview_label.setObjectName("previewCount")
+        self.preview_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview_label.setMinimumHeight(56)
+        layout.addWidget(self.preview_label)
+
+        self.buttons = QDialogButtonBox()
+        self.defaults_button = self.buttons.addButton(
+            "Defaults", QDialogButtonBox.ButtonRole.ResetRole
+        )
+        self.apply_button = self.buttons.addButton(
+            "Regroup", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.defaults_button.clicked.connect(self._defaults)
+        self.apply_button.clicked.connect(self._apply)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+        algorithm, threshold = saved_grouping(settings)
+        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
+        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
+        self._debounce = QTimer(self, singleShot=True, interval=300)
+        self._debounce.timeout.connect(self.start_preview)
+        self.slider.valueChanged.connect(self._changed)
+        self.algorithm.currentIndexChanged.connect(self._algorithm_changed)
+        self._show_value()
+
+    # ---------------------------------------------------------------- values
+    def values(self) -> tuple[str, float]:
+        return str(self.algorithm.currentData()), self.slider.value() / 100.0
+
+    def _set_threshold(self, value: float) -> None:
+        self.slider.setValue(round(min(max(value, 0.30), 0.70) * 100))
+
+    def _defaults(self) -> None:
+        self._set_threshold(default_threshold(self.values()[0]))
+
+    def _algorithm_changed(self) -> None:
+        self._set_threshold(default_threshold(self.values()[0]))
+        self._changed()
+
+    def _show_value(self) -> None:
+        self.value_label.setText(f"{self.slider.value() / 100:.2f}")
+
+    def _changed(self) -> None:
+        self._show_value()
+        self.preview = None
+        self.preview_label.setText("…")
+        self._debounce.start()
+
+    # ---------------------------------------------------------------- preview
+    def open_for(self, catalog_path: Path, current_people: int) -> None:
+        self.catalog_path = catalog_path
+        self.current_people = current_people
+        self.show()
+        self.raise_()
+        self.activateWindow()
+        self.start_preview()
+
+    def start_preview(self) -> None:
+        if self.catalog_path is None:
+            return
+        if is_running(self._task):
+            self._stale = True  # the slider moved while computing: redo when it ends
+            return
+        self._stale = False
+        algorithm, threshold = self.values()
+        self.preview_label.setText("Counting people…")
+        self._task = run_task(
+            jobs.preview_job(self.catalog_path, algorithm, threshold),
+            self,
+            on_result=self._previewed,
+            on_error=lambda exc: self.preview_label.setText(f"Preview failed: {exc}"),
+        )
+        self._task.done.connect(self._preview_done)
+
+    def _preview_done(self) -> None:
+        if self._stale:
+            self.start_preview()
+
+    def _previewed(self, count: int) -> None:
+        if self._stale:
+            return
+        self.preview = int(count)
+        delta = self.preview - self.current_people
+        change = "same as now" if delta == 0 else f"{delta:+d} compared with now"
+        self.preview_label.setText(
+            f"<span style='font-size:20pt; font-weight:600'>{self.preview}</span> people"
+            f"<br><span style='color:palette(placeholder-text)'>{change} "
+            f"({self.current_people})</span>"
+        )
+
+    def _apply(self) -> None:
+        algorithm, threshold = self.values()
+        self.settings.setValue("cluster/algorithm", algorithm)
+        self.settings.setValue("cluster/threshold", threshold)
+        self.apply_requested.emit(algorithm, threshold)
+        self.accept()
+
+    def done(self, result: int) -> None:
+        if is_running(self._task):
+            self._task.cancel()
+        super().done(result)

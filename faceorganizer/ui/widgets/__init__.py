@@ -1,0 +1,1 @@
+"""Widgets and Qt item models the main window is built from."""

@@ -1,0 +1,293 @@
+"""The window's parts: the empty drop page, the people panel, the faces panel, the map
+panel and the scan status bar widgets. Layout only; behaviour lives in the main window."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from faceorganizer.ui.widgets.item_models import FacesModel, PeopleModel
+from faceorganizer.ui.widgets.scatter import ScatterView
+from faceorganizer.ui.widgets.thumbs import Thumbnails
+from faceorganizer.ui.widgets.views import FacesView, PeopleView
+
+
+class EmptyPage(QWidget):
+    """What a first launch shows: where to drop a folder, and recent libraries."""
+
+    open_clicked = Signal()
+    recent_clicked = Signal(str)
+
+    def __init__(self, icon: QIcon, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emptyPage")
+        outer = QVBoxLayout(self)
+        outer.addStretch(2)
+        self.drop_zone = QFrame()
+        self.drop_zone.setObjectName("dropZone")
+        zone = QVBoxLayout(self.drop_zone)
+        zone.setContentsMargins(48, 36, 48, 36)
+        zone.setSpacing(10)
+        picture = QLabel()
+        picture.setPixmap(icon.pixmap(QSize(96, 96)))
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        zone.addWidget(picture)
+        headline = QLabel("Drop a photo folder here")
+        headline.setObjectName("headline")
+        headline.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        zone.addWidget(headline)
+        sub = QLabel(
+            "faceorganizer finds every face, groups them by person and lets you export a "
+            "folder per person. Everything stays on this computer."
+        )
+        sub.setObjectName("subline")
+        sub.setWordWrap(True)
+        sub.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        zone.addWidget(sub)
+        button = QPushButton("Open Folder…")
+        button.setObjectName("primary")
+        button.clicked.connect(self.open_clicked)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(button)
+        row.addStretch(1)
+        zone.addSpacing(6)
+        zone.addLayout(row)
+        centre = QHBoxLayout()
+        centre.addStretch(1)
+        centre.addWidget(self.drop_zone, 3)
+        centre.addStretch(1)
+        outer.addLayout(centre)
+        self.recent_box = QVBoxLayout()
+        self.recent_box.setSpacing(2)
+        recent_row = QHBoxLayout()
+        recent_row.addStretch(1)
+        recent_row.addLayout(self.recent_box)
+        recent_row.addStretch(1)
+        outer.addSpacing(18)
+        outer.addLayout(recent_row)
+        outer.addStretch(3)
+
+    def set_recent(self, folders: list[str]) -> None:
+        while self.recent_box.count():
+            item = self.recent_box.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        if not folders:
+            return
+        title = QLabel("Recent libraries")
+        title.setObjectName("sectionTitle")
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.recent_box.addWidget(title)
+        for folder in folders[:6]:
+            link = QPushButton(f"{Path(folder).name}  —  {folder}")
+            link.setObjectName("link")
+            link.setFlat(True)
+            link.setCursor(Qt.CursorShape.PointingHandCursor)
+            link.clicked.connect(lambda _=False, f=folder: self.recent_clicked.emit(f))
+            self.recent_box.addWidget(link)
+
+    def set_dragging(self, active: bool) -> None:
+        """Highlight the drop zone while a folder is dragged over the window."""
+        self.drop_zone.setProperty("active", active)
+        self.drop_zone.style().unpolish(self.drop_zone)
+        self.drop_zone.style().polish(self.drop_zone)
+
+
+def _header(title: str) -> tuple[QHBoxLayout, QLabel, QLabel]:
+    row = QHBoxLayout()
+    row.setContentsMargins(10, 8, 10, 4)
+    label = QLabel(title)
+    label.setObjectName("panelTitle")
+    count = QLabel()
+    count.setObjectName("panelCount")
+    row.addWidget(label)
+    row.addWidget(count)
+    row.addStretch(1)
+    return row, label, count
+
+
+class PeoplePanel(QWidget):
+    """People tiles with a name filter and the 'show hidden' switch."""
+
+    def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header, self.title, self.count = _header("")
+        self.title.hide()
+        self.count.setObjectName("panelTitle")
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText("Filter by name")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(220)
+        header.addWidget(self.filter)
+        self.show_hidden = QCheckBox("Show hidden")
+        header.addWidget(self.show_hidden)
+        layout.addLayout(header)
+        self.hint = QLabel("Faces are grouped into people when the scan ends")
+        self.hint.setObjectName("hint")
+        self.hint.setContentsMargins(10, 0, 10, 4)
+        self.hint.hide()
+        layout.addWidget(self.hint)
+        self.model = PeopleModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.view = PeopleView(thumbs)
+        self.view.setModel(self.proxy)
+        layout.addWidget(self.view, 1)
+
+
+class FacesPanel(QWidget):
+    """All faces of the chosen person (or of Unknown, or of a map selection). Actions on
+    selected faces appear in place of the hint while faces are selected."""
+
+    def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        header, self.title, self.count = _header("Faces")
+        self.person_buttons = QHBoxLayout()
+        self.person_buttons.setSpacing(2)
+        header.addLayout(self.person_buttons)
+        layout.addLayout(header)
+        self.bar = QStackedWidget()
+        self.bar.setFixedHeight(32)
+        self.hint = QLabel(
+            "Drag faces onto a person to move them · double-click one to see its photo"
+        )
+        self.hint.setObjectName("hint")
+        self.hint.setContentsMargins(10, 0, 10, 0)
+        self.bar.addWidget(self.hint)
+        selection = QWidget()
+        selection.setObjectName("selectionBar")
+        self.buttons = QHBoxLayout(selection)
+        self.buttons.setContentsMargins(10, 0, 6, 0)
+        self.buttons.setSpacing(2)
+        self.selected = QLabel()
+        self.selected.setObjectName("selectedCount")
+        self.buttons.addWidget(self.selected)
+        self.buttons.addStretch(1)
+        self.bar.addWidget(selection)
+        layout.addWidget(self.bar)
+        self.model = FacesModel(self)
+        self.view = FacesView(thumbs)
+        self.view.setModel(self.model)
+        layout.addWidget(self.view, 1)
+
+    def _button(self, action: object) -> QToolButton:
+        button = QToolButton()
+        button.setDefaultAction(action)  # type: ignore[arg-type]
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setAutoRaise(True)
+        return button
+
+    def add_button(self, action: object) -> QToolButton:
+        button = self._button(action)
+        self.buttons.addWidget(button)
+        return button
+
+    def add_person_button(self, action: object) -> QToolButton:
+        button = self._button(action)
+        self.person_buttons.addWidget(button)
+        return button
+
+    def set_selected(self, count: int) -> None:
+        self.selected.setText(f"{count} selected")
+        self.bar.setCurrentIndex(1 if count else 0)
+
+
+class MapPanel(QWidget):
+    """The scatter of all faces plus a line of help and the layout status."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.scatter = ScatterView()
+        layout.addWidget(self.scatter, 1)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(10, 4, 10, 4)
+        self.help = QLabel(
+            "Drag: select · Alt+drag: lasso · Shift: add · right-drag: pan · wheel: zoom · "
+            "Home: fit"
+        )
+        self.help.setObjectName("hint")
+        bar.addWidget(self.help, 1)
+        self.status = QLabel()
+        self.status.setObjectName("hint")
+        bar.addWidget(self.status)
+        layout.addLayout(bar)
+
+
+class ScanStatus(QWidget):
+    """Status bar part shown while scanning: progress with counts and ETA, Cancel."""
+
+    cancel_clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        layout.addWidget(self.label)
+        self.bar = QProgressBar()
+        self.bar.setFixedWidth(220)
+        self.bar.setTextVisible(False)
+        layout.addWidget(self.bar)
+        self.cancel = QPushButton("Cancel")
+        self.cancel.setToolTip("Stop the scan; the next scan continues where it stopped")
+        self.cancel.clicked.connect(self.cancel_clicked)
+        layout.addWidget(self.cancel)
+        self._start: tuple[float, int] | None = None
+
+    def stage(self, text: str, busy: bool = True) -> None:
+        self.label.setText(text)
+        if busy:
+            self.bar.setRange(0, 0)
+        self._start = None
+
+    def files(self, done: int, total: int) -> None:
+        """'Finding faces: 12 / 159 photos · about 1 min left'; the rate is measured
+        from the first finished photo on, so model loading does not skew it."""
+        now = time.monotonic()
+        self.bar.setRange(0, max(1, total))
+        self.bar.setValue(done)
+        text = f"Finding faces: {done} / {total} photos"
+        if self._start is None and done > 0:
+            self._start = (now, done)
+        elif self._start is not None and done > self._start[1]:
+            rate = (done - self._start[1]) / max(1e-6, now - self._start[0])
+            text += f" · {eta_text((total - done) / rate)}"
+        self.label.setText(text)
+
+
+def eta_text(seconds: float) -> str:
+    if seconds < 10:
+        return "a few seconds left"
+    if seconds < 60:
+        return f"about {int(round(seconds / 5) * 5)} s left"
+    if seconds < 3600:
+        return f"about {int(round(seconds / 60))} min left"
+    return f"about {seconds / 3600:.1f} h left"

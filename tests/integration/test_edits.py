@@ -1,0 +1,136 @@
+"""User edits on a real scanned catalog: they change the catalog, undo/redo, survive
+re-clustering and restarts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faceorganizer.core.library.edits import Editor
+from faceorganizer.core.library.people import recluster, split_proposal
+from faceorganizer.core.store.catalog import Catalog
+
+
+def biggest_two(catalog: Catalog) -> tuple[int, int]:
+    people = catalog.persons()
+    return people[0].id, people[1].id
+
+
+def snapshot(catalog: Catalog) -> list[tuple]:
+    return catalog.db.execute(
+        "SELECT id, person_id, locked, ignored FROM faces ORDER BY id"
+    ).fetchall()
+
+
+def test_merge_then_undo_redo(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    a, b = biggest_two(catalog)
+    faces = set(catalog.faces_of_person(a)) | set(catalog.faces_of_person(b))
+    before = [tuple(r) for r in snapshot(catalog)]
+
+    editor.merge([a, b])
+    assert set(catalog.faces_of_person(a)) == faces
+    assert catalog.faces_of_person(b) == []
+    assert editor.undo_label().startswith("Merge")
+
+    assert editor.undo().startswith("Merge")
+    assert [tuple(r) for r in snapshot(catalog)] == before
+    editor.redo()
+    assert set(catalog.faces_of_person(a)) == faces
+
+
+def test_merge_survives_recluster_and_restart(catalog: Catalog) -> None:
+    a, b = biggest_two(catalog)
+    Editor(catalog).merge([a, b])
+    merged = set(catalog.faces_of_person(a))
+    recluster(catalog)
+    assert set(catalog.faces_of_person(a)) >= merged
+    catalog.close()
+    reopened = Catalog(catalog.path)
+    assert set(reopened.faces_of_person(a)) >= merged
+    assert Editor(reopened).undo_label().startswith("Merge")  # undo log survives restarts
+    reopened.close()
+
+
+def test_split_and_not_this_person_are_never_undone_by_recluster(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    a, _ = biggest_two(catalog)
+    faces = catalog.faces_of_person(a)
+    picked, rejected = faces[:1], faces[1:2]
+    new_person = editor.split(picked)
+    editor.not_this_person(rejected)
+    assert catalog.faces_of_person(new_person) == picked
+    recluster(catalog)
+    recluster(catalog, "dbscan")
+    assert catalog.faces_of_person(new_person) == picked
+    assert rejected[0] not in catalog.faces_of_person(a)
+    assert picked[0] not in catalog.faces_of_person(a)
+
+
+def test_move_rename_hide_not_a_face(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    a, b = biggest_two(catalog)
+    face = catalog.faces_of_person(a)[0]
+    editor.move([face], b)
+    editor.rename(b, "  Grandma ")
+    assert catalog.person(b).name == "Grandma"
+    assert face in catalog.faces_of_person(b)
+    editor.set_hidden(b, True)
+    assert b not in {p.id for p in catalog.persons()}
+    editor.not_a_face([catalog.faces_of_person(a)[0]])
+    count = catalog.stats()["faces"]
+    recluster(catalog)
+    assert catalog.stats()["faces"] == count
+    assert catalog.person(b).name == "Grandma"
+    for _ in range(4):
+        editor.undo()
+    assert face in catalog.faces_of_person(a)
+    assert catalog.person(b).name is None
+
+
+def test_new_edit_clears_redo(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    a, b = biggest_two(catalog)
+    editor.rename(a, "X")
+    editor.undo()
+    assert editor.redo_label() is not None
+    editor.rename(b, "Y")
+    assert editor.redo_label() is None
+
+
+def test_recluster_keeps_person_ids_stable(catalog: Catalog) -> None:
+    before = {p.id: set(catalog.faces_of_person(p.id)) for p in catalog.persons()}
+    recluster(catalog)
+    after = {p.id: set(catalog.faces_of_person(p.id)) for p in catalog.persons()}
+    assert after == before
+
+
+def test_split_proposal_and_split_groups(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    a, b = biggest_two(catalog)
+    editor.merge([a, b])
+    groups = split_proposal(catalog, a, threshold=0.45)
+    assert len(groups) >= 2
+    assert sorted(f for g in groups for f in g) == sorted(catalog.faces_of_person(a))
+    new_ids = editor.split_groups(groups)
+    assert [len(catalog.faces_of_person(p)) for p in new_ids] == [len(g) for g in groups]
+    editor.undo()
+    assert sorted(catalog.faces_of_person(a)) == sorted(f for g in groups for f in g)
+
+
+def test_catalog_refuses_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    Catalog(path).close()
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    import pytest
+
+    from faceorganizer.core.store.catalog import CatalogError
+
+    with pytest.raises(CatalogError, match="newer faceorganizer"):
+        Catalog(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 99  # untouched
+    db.close()

@@ -1,0 +1,76 @@
+"""Catalog schema: migrations from nothing, WAL, refusing foreign files."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from faceorganizer.core.store.catalog import (
+    SCHEMA_VERSION,
+    Catalog,
+    CatalogError,
+    default_catalog_path,
+)
+
+
+def test_new_catalog_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
+    catalog = Catalog(tmp_path / "new.sqlite", root=tmp_path)
+    assert catalog.schema_version() == SCHEMA_VERSION
+    assert catalog.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert catalog.integrity_ok()
+    assert catalog.root == tmp_path.resolve()
+    catalog.close()
+
+
+def test_reader_sees_writes_while_writer_is_open(tmp_path: Path) -> None:
+    writer = Catalog(tmp_path / "c.sqlite")
+    writer.add_file("a.jpg", 1, 2, None)
+    reader = Catalog(tmp_path / "c.sqlite", readonly=True)
+    assert [f.path for f in reader.files()] == ["a.jpg"]
+    reader.close()
+    writer.close()
+
+
+def test_not_a_catalog_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "photo.jpg"
+    bogus.write_bytes(b"\xff\xd8\xff\xe0 not a database" * 100)
+    with pytest.raises(CatalogError):
+        Catalog(bogus)
+    assert bogus.read_bytes().startswith(b"\xff\xd8\xff\xe0 not a database")
+
+
+def test_default_catalog_is_outside_the_photo_folder(tmp_path: Path) -> None:
+    path = default_catalog_path(tmp_path / "Fotos ✨ 2024")
+    assert tmp_path not in path.parents
+    assert path.suffix == ".sqlite"
+    assert default_catalog_path(tmp_path / "a") != default_catalog_path(tmp_path / "b")
+
+
+def test_failed_migration_leaves_version_unchanged(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE files (x)")  # clashes with migration 1
+    db.commit()
+    db.close()
+    with pytest.raises(CatalogError, match="cannot upgrade"):
+        Catalog(path)
+    db = sqlite3.connect(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 0
+    db.close()
+
+
+def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
+    """A catalog written by the first release (schema 1) opens and gains the new index."""
+    path = tmp_path / "v1.sqlite"
+    catalog = Catalog(path)
+    catalog.add_file("a.jpg", 1, 2, "h")
+    catalog.db.executescript("DROP INDEX faces_person_order; PRAGMA user_version = 1;")
+    catalog.close()
+    upgraded = Catalog(path)
+    assert upgraded.schema_version() == SCHEMA_VERSION == 2
+    assert [f.path for f in upgraded.files()] == ["a.jpg"]
+    names = {r[0] for r in upgraded.db.execute("SELECT name FROM sqlite_master")}
+    assert "faces_person_order" in names
+    upgraded.close()

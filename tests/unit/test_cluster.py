@@ -1,0 +1,292 @@
+"""Clustering: recovers clear groups, is deterministic, and never breaks user constraints."""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.core.grouping.cluster import (
+    LINKAGES,
+    Constraints,
+    _prepare,
+    auto_threshold,
+    cluster,
+    knn,
+    knn_update,
+    merge_clusters,
+    suggest,
+)
+from faceorganizer.eval import metrics
+
+DIM = 128
+
+
+def blobs(people: int = 6, per: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Face-like data: people ~1.1 apart, photos of one person ~0.16 apart."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, 0.07, (people, DIM))
+    truth = np.repeat(np.arange(people), per)
+    x = centers[truth] + rng.normal(0, 0.01, (people * per, DIM))
+    return x.astype(np.float32), truth
+
+
+def check_constraints(labels: np.ndarray, c: Constraints) -> None:
+    """Assert every constraint holds (anchors win over photo and forbidden ones)."""
+    n = labels.shape[0]
+    anchor = np.full(n, -1) if c.anchor is None else np.asarray(c.anchor)
+    for a in np.unique(anchor[anchor >= 0]):
+        held = np.unique(labels[anchor == a])
+        assert held.size == 1 and held[0] >= 0, f"anchor {a} split or noise: {held}"
+        others = labels[(anchor >= 0) & (anchor != a)]
+        assert held[0] not in others, f"anchor {a} shares a cluster with another anchor"
+    if c.photo is not None:
+        photo = np.asarray(c.photo)
+        for i in range(n):
+            for j in range(i + 1, n):
+                same_anchor = anchor[i] >= 0 and anchor[i] == anchor[j]
+                if photo[i] == photo[j] and labels[i] >= 0 and not same_anchor:
+                    assert labels[i] != labels[j], f"faces {i},{j} of one photo share a cluster"
+    for face, a in c.forbidden:
+        if anchor[face] >= 0 or not (anchor == a).any():
+            continue
+        assert labels[face] < 0 or labels[face] != labels[anchor == a][0], (face, a)
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_blobs_are_recovered(algorithm):
+    x, truth = blobs()
+    labels = cluster(x, algorithm)
+    assert metrics.ari(truth, labels) == pytest.approx(1.0)
+    assert labels.tolist() == sorted(labels.tolist())  # renumbered in order of size, then index
+
+
+def test_labels_ordered_by_size():
+    x, _ = blobs(people=3, per=4)
+    x = np.concatenate([x[:4], x[4:12], x[12:]])  # sizes 4, 4, 4
+    extra = x[4:6] + 0.001  # grow the second person to 6
+    labels = cluster(np.concatenate([x, extra]))
+    assert np.bincount(labels).tolist() == [6, 4, 4]
+    assert labels[4] == 0 and labels[0] == 1  # ties: lowest face index first
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_same_seed_same_labels(algorithm):
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 0.04, (300, DIM)).astype(np.float32)  # ambiguous: order matters
+    t = 0.55
+    first = cluster(x, algorithm, t, seed=7)
+    assert np.array_equal(first, cluster(x, algorithm, t, seed=7))
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_same_photo_never_shares_a_cluster(algorithm):
+    x, _ = blobs(people=2, per=6)
+    photo = np.arange(12)
+    photo[1] = photo[0]  # two faces of person 0 in one photo (say, a mirror)
+    photo[7] = photo[6]
+    c = Constraints(photo=photo)
+    labels = cluster(x, algorithm, constraints=c)
+    check_constraints(labels, c)
+    assert labels[0] != labels[1] and labels[6] != labels[7]
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_anchors_hold_and_never_merge(algorithm):
+    x, _ = blobs(people=3, per=6)
+    anchor = np.full(18, -1)
+    anchor[[0, 1]] = 10  # person 0 split by the user into two persons
+    anchor[[2, 3]] = 11
+    anchor[[6, 12]] = 12  # persons 1 and 2 merged by the user
+    c = Constraints(anchor=anchor)
+    labels = cluster(x, algorithm, constraints=c)
+    check_constraints(labels, c)
+    assert labels[6] == labels[12] != labels[0] != labels[2]
+    assert labels[7] == labels[6] and labels[13] == labels[12]  # free faces follow
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_forbidden_face_leaves_the_person(algorithm):
+    x, _ = blobs(people=2, per=6)
+    anchor = np.full(12, -1)
+    anchor[0] = 5
+    c = Constraints(anchor=anchor, forbidden=[(3, 5)])
+    labels = cluster(x, algorithm, constraints=c)
+    check_constraints(labels, c)
+    assert labels[1] == labels[0] and labels[3] != labels[0]
+
+
+def test_dbscan_noise_and_whispers_singletons():
+    x, _ = blobs(people=2, per=5)
+    loner = np.full((1, DIM), 0.5, np.float32)
+    x = np.concatenate([x, loner])
+    assert cluster(x, "dbscan")[-1] == -1
+    cw = cluster(x, "chinese-whispers")
+    assert cw[-1] == 2 and (cw >= 0).all()
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_empty_and_single_face(algorithm):
+    assert cluster(np.empty((0, DIM)), algorithm).shape == (0,)
+    one = cluster(np.zeros((1, DIM)), algorithm, constraints=Constraints(photo=np.array([4])))
+    assert one.tolist() == ([0] if algorithm == "chinese-whispers" else [-1])
+
+
+def test_bad_input_raises():
+    with pytest.raises(ValueError):
+        cluster(np.zeros((3, DIM)), "kmeans")
+    with pytest.raises(ValueError):
+        cluster(np.zeros((3, DIM)), constraints=Constraints(photo=np.arange(2)))
+
+
+def test_auto_threshold_in_range():
+    x, _ = blobs(people=20, per=5)
+    t = auto_threshold(x)
+    assert 0.3 <= t <= 0.7
+    assert auto_threshold(x[:1]) == DEFAULT_THRESHOLD["chinese-whispers"]
+
+
+def test_suggest_ranks_own_person_first():
+    x, truth = blobs(people=4, per=5)
+    labels = cluster(x)
+    out = suggest(x, labels, [0, 7], k=2)
+    assert [s[0][0] for s in out] == [labels[0], labels[7]]
+    assert len(out[0]) == 2 and out[0][0][1] > out[0][1][1]
+
+
+@st.composite
+def problems(draw):
+    n = draw(st.integers(1, 30))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 0.3, (n, 3)).astype(np.float32)
+    photo = rng.integers(0, max(1, n // 2), n)
+    anchor = np.where(rng.random(n) < 0.3, rng.integers(0, 3, n), -1)
+    forbidden = [
+        (int(rng.integers(n)), int(rng.integers(3))) for _ in range(draw(st.integers(0, 5)))
+    ]
+    return x, Constraints(photo=photo, anchor=anchor, forbidden=forbidden), seed
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from(tuple(ALGORITHMS)), st.floats(0.2, 1.5))
+def test_constraints_always_hold(problem, algorithm, threshold):
+    x, c, seed = problem
+    labels = cluster(x, algorithm, threshold, constraints=c, seed=seed)
+    assert labels.shape == (x.shape[0],)
+    check_constraints(labels, c)
+    if algorithm == "chinese-whispers":
+        assert (labels >= 0).all()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from(LINKAGES), st.floats(0.1, 3.0))
+def test_merge_step_keeps_constraints(problem, linkage, threshold):
+    """Merging from singletons (anchors pinned) at any threshold never breaks a constraint."""
+    x, c, _ = problem
+    prep = _prepare(x.shape[0], c)
+    start = np.where(prep.anchor_label >= 0, prep.anchor_label, np.arange(x.shape[0]))
+    idx, dist = knn(x, k=5)
+    labels = merge_clusters(start, idx, dist, x, threshold, prep, linkage)
+    assert labels.shape == (x.shape[0],) and (labels >= 0).all()
+    check_constraints(labels, c)
+
+
+@pytest.mark.parametrize("linkage", LINKAGES)
+def test_merge_step_joins_split_person_unless_forbidden(linkage):
+    x, _ = blobs(people=3, per=6)
+    split = np.repeat(np.arange(4), [3, 3, 6, 6])  # person 0 cut in two clusters
+    nb = knn(x)
+    merged = merge_clusters(split, *nb, x, 0.5, _prepare(18, None), linkage)
+    assert np.unique(merged[:6]).size == 1  # halves joined
+    assert np.unique(merged).size == 3  # strangers (~1.1 apart) stay apart
+    photo = np.arange(18)
+    photo[4] = photo[0]  # a face of each half in one photo: they may not merge
+    anchor = np.full(18, -1)
+    anchor[[6, 12]] = [1, 2]
+    c = Constraints(photo=photo, anchor=anchor, forbidden=[(13, 1)])
+    kept = merge_clusters(split, *nb, x, 5.0, _prepare(18, c), linkage)  # would merge all
+    check_constraints(kept, c)
+    assert kept[0] != kept[4] and kept[6] != kept[12]
+    assert kept[13] != kept[6]
+
+
+def test_whispers_default_merges_on_top():
+    """The default Chinese whispers run includes the merge step (threshold = merge level)."""
+    x, truth = blobs(people=4, per=6)
+    far = x.copy()
+    far[3:6] += 0.035  # half of person 0 drifts: ~0.5 from the other half
+    labels = cluster(far, threshold=0.6)
+    assert labels[0] == labels[3]
+    assert metrics.ari(truth, labels) == pytest.approx(1.0)
+
+
+def test_dbscan_matches_sklearn():
+    from sklearn.cluster import DBSCAN
+
+    from faceorganizer.core.grouping.cluster import dbscan, neighbor_graph
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(0, 0.05, (200, DIM)).astype(np.float32)
+    graph = neighbor_graph(*knn(x, k=199), threshold=0.6)  # k = n - 1: the full radius graph
+    ours = dbscan(graph)
+    ref = DBSCAN(eps=0.6, min_samples=2, metric="precomputed").fit(graph)
+    assert np.array_equal(ours == -1, ref.labels_ == -1)
+    assert metrics.ari(ref.labels_[ref.labels_ >= 0], ours[ours >= 0]) == pytest.approx(1.0)
+
+
+def test_cached_neighbors_give_same_labels():
+    x, _ = blobs()
+    assert np.array_equal(cluster(x, neighbors=knn(x)), cluster(x))
+
+
+def test_knn_update_matches_full_knn():
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 0.07, (400, DIM)).astype(np.float32)
+    idx, dist = knn_update(*knn(x[:330]), x, 70)
+    full_idx, full_dist = knn(x)
+    assert np.array_equal(idx, full_idx)
+    assert np.allclose(dist, full_dist, atol=1e-5)
+    assert np.array_equal(knn_update(*knn(x[:5]), x[:20], 15)[0], knn(x[:20])[0])
+
+
+def test_approximate_knn_finds_close_neighbours(monkeypatch):
+    """Above EXACT_KNN_LIMIT the cell search keeps the short links clustering uses."""
+    from faceorganizer.core.grouping import cluster as cluster_module
+
+    x, _ = blobs(people=60, per=20, seed=2)
+    exact_idx, exact_dist = knn(x)
+    monkeypatch.setattr(cluster_module, "EXACT_KNN_LIMIT", 100)
+    idx, dist = knn(x)
+    assert idx.shape == exact_idx.shape and (idx != np.arange(x.shape[0])[:, None]).all()
+    assert (np.diff(dist, axis=1) >= 0).all()
+    found = (exact_idx[:, :, None] == idx[:, None, :]).any(axis=2)
+    assert found[exact_dist < 0.3].mean() > 0.95
+    assert np.array_equal(cluster(x, neighbors=(idx, dist)), cluster(x))
+
+
+def test_incremental_matches_full_recluster():
+    x, truth = blobs(people=8, per=6, seed=4)
+    keep = np.r_[np.arange(40), 45]  # the last faces arrive later: some known, one new
+    order = np.r_[keep, np.setdiff1d(np.arange(48), keep)]
+    x, truth = x[order], truth[order]
+    before = cluster(x[:41], neighbors=knn(x[:41]))
+    nb = knn_update(*knn(x[:41]), x, 7)
+    part = cluster(x, neighbors=nb, previous=before)
+    assert metrics.ari(cluster(x, neighbors=nb), part) == pytest.approx(1.0)
+    assert metrics.ari(truth, part) == pytest.approx(1.0)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(), st.sampled_from(tuple(ALGORITHMS)), st.integers(0, 10))
+def test_incremental_keeps_constraints(problem, algorithm, new):
+    x, c, seed = problem
+    old = max(0, x.shape[0] - new)
+    before = cluster(x[:old], algorithm, constraints=_first(c, old), seed=seed)
+    labels = cluster(x, algorithm, constraints=c, seed=seed, previous=before)
+    check_constraints(labels, c)
+
+
+def _first(c: Constraints, n: int) -> Constraints:
+    """The constraints among the first ``n`` faces."""
+    return Constraints(c.photo[:n], c.anchor[:n], [(f, a) for f, a in c.forbidden if f < n])
