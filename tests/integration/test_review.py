@@ -10,7 +10,7 @@ import pytest
 
 from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
-from faceorganizer.core.library.people import SMALL_GROUP, min_score, review_suggestions
+from faceorganizer.core.library.review import SMALL_GROUP, min_score, review_suggestions
 from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE

@@ -214,6 +214,15 @@ class Editor:
         self.apply(f"Split into {len(groups)} people", change)
         return new_ids
 
+    def keep_apart(self, person_ids: list[int]) -> None:
+        """"These are different people": lock every face of each, so the groups become
+        anchors that no re-cluster pours into one another (as a split leaves them)."""
+        change = Change()
+        for person_id in person_ids:
+            for face_id in self.catalog.faces_of_person(person_id):
+                change.faces[face_id] = (person_id, 1, 0)
+        self.apply("Not the same person", change)
+
     def rename(self, person_id: int, name: str) -> None:
         """Name a person. Naming confirms the group, so its faces get locked."""
         name = name.strip()

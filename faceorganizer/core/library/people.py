@@ -13,12 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceorganizer.config import DEFAULT_THRESHOLD
-from faceorganizer.core.grouping.cluster import Constraints, cluster, suggest
+from faceorganizer.core.grouping.cluster import Constraints, cluster
 from faceorganizer.core.library.edits import Change, Editor
 from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.store.catalog import Catalog
-from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
 
 
 @dataclass(frozen=True)
@@ -159,61 +157,3 @@ def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[l
     for face_id, label in zip(face_ids[keep].tolist(), labels.tolist(), strict=True):
         groups[label].append(face_id)
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
-
-
-# ---------------------------------------------------------------- "Is this X?" review
-
-SMALL_GROUP = 2  # a face alone or in a pair may belong to a bigger person
-# How far to look: where a fair share of the answers is "yes". dlib's descriptors: up to
-# face_recognition's own tolerance, 0.6 (grouping joins at 0.525; 6 of 7 such questions
-# were right on faces-dev). SFace: only within the grouping distance itself, faces the
-# average-linkage merge kept apart; beyond it 0-3 % of lfw-dev's questions were right.
-REVIEW_DISTANCE = {DLIB_RESNET: 0.6, SFACE: DEFAULT_THRESHOLD["chinese-whispers"]}
-
-
-def min_score(model: str | None) -> float:
-    """The lowest suggest() score worth a question for vectors of this model."""
-    distance = REVIEW_DISTANCE.get(model or "", DEFAULT_THRESHOLD["chinese-whispers"])
-    return 1 - distance / (2 * DEFAULT_THRESHOLD["chinese-whispers"])
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    face_id: int
-    person_id: int
-    score: float  # 0..1, see cluster.suggest: above 0.5 = within the grouping threshold
-
-
-def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
-    """Faces the grouping left alone or in a pair, each with the person they most look like.
-
-    Clustering is cautious: a look that is close but not close enough stays apart. Asking
-    "Is this X?" turns those near misses into one click each. Only people the user named
-    or with more than SMALL_GROUP faces are offered; never a person the face was rejected
-    from or one already in the same photo. Faces the user placed are not asked about.
-    Most confident first."""
-    face_ids, file_ids, vectors = catalog.embeddings()
-    if len(face_ids) == 0:
-        return []
-    assignments = catalog.assignments()
-    person = np.array([assignments[int(f)][0] or -1 for f in face_ids], np.int64)
-    locked = np.array([assignments[int(f)][1] for f in face_ids], bool)
-    people = {p.id: p for p in catalog.persons()}  # hidden people are not offered
-    targets = {pid for pid, p in people.items() if p.name or p.faces > SMALL_GROUP}
-    small = np.array([p not in targets for p in person.tolist()], bool)
-    candidates = np.flatnonzero(small & ~locked)
-    target_labels = np.where(np.isin(person, list(targets)), person, -1)
-    rejected = set(catalog.rejections())
-    in_photo = set(zip(file_ids.tolist(), target_labels.tolist(), strict=True))
-    found = []
-    lowest = min_score(catalog.dominant_model())
-    for i, options in zip(candidates, suggest(vectors, target_labels, candidates), strict=True):
-        face, photo = int(face_ids[i]), int(file_ids[i])
-        for person_id, score in options:
-            if score < lowest:
-                break
-            if (face, person_id) not in rejected and (photo, person_id) not in in_photo:
-                found.append(Suggestion(face, person_id, score))
-                break
-    found.sort(key=lambda s: (-s.score, s.face_id))
-    return found[:limit]

@@ -1,0 +1,218 @@
+"""The review: questions whose answers fix the grouping's near misses, one click each.
+
+Two kinds, in one queue, closest first:
+
+* "Is this X?" (:class:`Suggestion`): a face the grouping left alone or in a pair, and the
+  person it most looks like (:func:`review_suggestions`);
+* "Are these the same person?" (:class:`PairSuggestion`): two groups that the
+  average-linkage merge kept apart by a little (:func:`pair_suggestions`). These catch a
+  person split in two, like faces-dev's Madonna (3 colour + 3 black-and-white photos) or
+  Elton John (5 + 1), which face questions never reach.
+
+Both are ranked by the merge's own measure, the root mean square distance over all
+cross pairs of faces (a lone face is a group of one), so the queue asks first what the
+grouping nearly merged itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from faceorganizer.config import DEFAULT_THRESHOLD
+from faceorganizer.core.grouping.cluster import suggest
+from faceorganizer.core.library.neighbors import neighbors_for
+from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
+
+SMALL_GROUP = 2  # a face alone or in a pair may belong to a bigger person
+# How far to look: where a fair share of the answers is "yes". dlib's descriptors: up to
+# face_recognition's own tolerance, 0.6 (grouping joins at 0.525; 6 of 7 such questions
+# were right on faces-dev). SFace: only within the grouping distance itself, faces the
+# average-linkage merge kept apart; beyond it 0-3 % of lfw-dev's questions were right.
+REVIEW_DISTANCE = {DLIB_RESNET: 0.6, SFACE: DEFAULT_THRESHOLD["chinese-whispers"]}
+# Pair questions: groups whose average-linkage distance is within this much of the
+# grouping threshold (measured with bench/review_effort.py, see README).
+PAIR_BAND = 0.075
+
+
+def min_score(model: str | None) -> float:
+    """The lowest suggest() score worth a question for vectors of this model."""
+    distance = REVIEW_DISTANCE.get(model or "", DEFAULT_THRESHOLD["chinese-whispers"])
+    return 1 - distance / (2 * DEFAULT_THRESHOLD["chinese-whispers"])
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Is face ``face_id`` person ``person_id``?"""
+
+    face_id: int
+    person_id: int
+    score: float  # 0..1, see cluster.suggest: above 0.5 = within the grouping threshold
+    distance: float = 0.0  # average-linkage distance of the face to the person
+
+
+@dataclass(frozen=True)
+class PairSuggestion:
+    """Are persons ``person_id`` and ``other_id`` the same person? ``person_id`` is the
+    larger group, the one a "yes" merges into."""
+
+    person_id: int
+    other_id: int
+    distance: float  # average-linkage distance between the two groups
+
+
+@dataclass
+class _Library:
+    """What both kinds of question read: faces, their people and who may be offered."""
+
+    face_ids: np.ndarray
+    file_ids: np.ndarray
+    vectors: np.ndarray
+    person: np.ndarray  # person id per face, -1 none
+    locked: np.ndarray
+    visible: set[int]  # people not hidden
+    rejected: set[tuple[int, int]]
+
+
+def _library(catalog: Catalog) -> _Library | None:
+    face_ids, file_ids, vectors = catalog.embeddings()
+    if len(face_ids) == 0:
+        return None
+    assignments = catalog.assignments()
+    person = np.array([assignments[int(f)][0] or -1 for f in face_ids], np.int64)
+    locked = np.array([assignments[int(f)][1] for f in face_ids], bool)
+    visible = {p.id for p in catalog.persons()}  # hidden people are not offered
+    return _Library(
+        face_ids, file_ids, vectors, person, locked, visible, set(catalog.rejections())
+    )
+
+
+def _group_stats(
+    vectors: np.ndarray, group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(group ids, centroid, mean squared distance to the centroid) per group id >= 0."""
+    ids, inverse = np.unique(group, return_inverse=True)
+    count = np.bincount(inverse).astype(np.float64)
+    x = vectors.astype(np.float64)
+    centroid = np.zeros((ids.size, x.shape[1]))
+    np.add.at(centroid, inverse, x)
+    centroid /= count[:, None]
+    spread = np.bincount(inverse, (x * x).sum(axis=1)) / count - (centroid**2).sum(axis=1)
+    return ids, centroid, np.maximum(spread, 0.0)
+
+
+def _rms(centroid: np.ndarray, spread: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    gap = centroid[a] - centroid[b]
+    return np.sqrt((gap * gap).sum(axis=1) + spread[a] + spread[b])
+
+
+def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
+    """Faces the grouping left alone or in a pair, each with the person they most look like.
+
+    Clustering is cautious: a look that is close but not close enough stays apart. Asking
+    "Is this X?" turns those near misses into one click each. Only people the user named
+    or with more than SMALL_GROUP faces are offered; never a person the face was rejected
+    from or one already in the same photo. Faces the user placed are not asked about.
+    Most confident first."""
+    lib = _library(catalog)
+    if lib is None:
+        return []
+    people = {p.id: p for p in catalog.persons()}
+    targets = {pid for pid, p in people.items() if p.name or p.faces > SMALL_GROUP}
+    small = np.array([p not in targets for p in lib.person.tolist()], bool)
+    candidates = np.flatnonzero(small & ~lib.locked)
+    target_labels = np.where(np.isin(lib.person, list(targets)), lib.person, -1)
+    in_photo = set(zip(lib.file_ids.tolist(), target_labels.tolist(), strict=True))
+    found = []
+    lowest = min_score(catalog.dominant_model())
+    options = suggest(lib.vectors, target_labels, candidates)
+    for i, choices in zip(candidates.tolist(), options, strict=True):
+        face, photo = int(lib.face_ids[i]), int(lib.file_ids[i])
+        for person_id, score in choices:
+            if score < lowest:
+                break
+            if (face, person_id) not in lib.rejected and (photo, person_id) not in in_photo:
+                found.append((i, person_id, score))
+                break
+    if not found:
+        return []
+    ids, centroid, spread = _group_stats(lib.vectors, target_labels)
+    column = {int(p): c for c, p in enumerate(ids.tolist())}
+    out = []
+    for i, person_id, score in found:
+        gap = lib.vectors[i].astype(np.float64) - centroid[column[person_id]]
+        distance = float(np.sqrt(gap @ gap + spread[column[person_id]]))
+        out.append(Suggestion(int(lib.face_ids[i]), person_id, score, distance))
+    out.sort(key=lambda s: (-s.score, s.face_id))
+    return out[:limit]
+
+
+def pair_suggestions(
+    catalog: Catalog, threshold: float | None = None, limit: int = 200
+) -> list[PairSuggestion]:
+    """Pairs of people, neighbours in the kNN graph, whose average-linkage distance is
+    below ``threshold + PAIR_BAND`` (the grouping merges them below ``threshold``).
+
+    Not offered: hidden people, two people sharing a photo, two people the user has
+    both confirmed (every face locked: named, merged, split or kept apart), and pairs a
+    face of which was rejected from the other. Closest first."""
+    lib = _library(catalog)
+    if lib is None:
+        return []
+    limit_distance = (threshold or DEFAULT_THRESHOLD["chinese-whispers"]) + PAIR_BAND
+    grouped = np.flatnonzero(np.isin(lib.person, list(lib.visible)))
+    idx, _ = neighbors_for(catalog.path, lib.face_ids, lib.vectors)
+    rows = np.repeat(np.arange(len(lib.face_ids)), idx.shape[1])
+    cols = idx.ravel()
+    pa, pb = lib.person[rows], lib.person[cols]
+    cross = (pa != pb) & np.isin(rows, grouped) & np.isin(cols, grouped)
+    pairs = np.unique(np.sort(np.stack([pa[cross], pb[cross]], axis=1), axis=1), axis=0)
+    if pairs.size == 0:
+        return []
+    ids, centroid, spread = _group_stats(lib.vectors[grouped], lib.person[grouped])
+    column = {int(p): c for c, p in enumerate(ids.tolist())}
+    a = np.array([column[int(p)] for p in pairs[:, 0]])
+    b = np.array([column[int(p)] for p in pairs[:, 1]])
+    distance = _rms(centroid, spread, a, b)
+    near = np.flatnonzero(distance < limit_distance)
+    photos: dict[int, set[int]] = defaultdict(set)
+    confirmed: dict[int, bool] = defaultdict(lambda: True)
+    faces_of: dict[int, list[int]] = defaultdict(list)
+    for i in grouped.tolist():
+        p = int(lib.person[i])
+        photos[p].add(int(lib.file_ids[i]))
+        confirmed[p] = confirmed[p] and bool(lib.locked[i])
+        faces_of[p].append(int(lib.face_ids[i]))
+    out = []
+    for k in near[np.argsort(distance[near], kind="stable")].tolist():
+        p, q = int(pairs[k, 0]), int(pairs[k, 1])
+        if confirmed[p] and confirmed[q] or not photos[p].isdisjoint(photos[q]):
+            continue
+        if any((f, q) in lib.rejected for f in faces_of[p]) or any(
+            (f, p) in lib.rejected for f in faces_of[q]
+        ):
+            continue
+        big, other = (p, q) if len(faces_of[p]) >= len(faces_of[q]) else (q, p)
+        out.append(PairSuggestion(big, other, float(distance[k])))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def review_queue(
+    catalog: Catalog, threshold: float | None = None
+) -> list[Suggestion | PairSuggestion]:
+    """Every review question, closest first. A pair question that only restates a face
+    question (the same lone face and person) is left out."""
+    faces = review_suggestions(catalog)
+    asked = {(s.face_id, s.person_id) for s in faces}
+    lone = {p.id: p.cover_face for p in catalog.persons() if p.faces == 1}
+    pairs = [
+        s
+        for s in pair_suggestions(catalog, threshold)
+        if (lone.get(s.other_id), s.person_id) not in asked
+    ]
+    return sorted([*faces, *pairs], key=lambda s: s.distance)
