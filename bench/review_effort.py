@@ -40,7 +40,7 @@ from faceorganizer.core.library.review import (  # noqa: E402
 )
 from faceorganizer.core.library.scan import scan  # noqa: E402
 from faceorganizer.core.store.catalog import Catalog  # noqa: E402
-from faceorganizer.eval.evaluation import score  # noqa: E402
+from faceorganizer.eval.evaluation import labeled_photos, score_photos  # noqa: E402
 
 GOAL = 0.99
 
@@ -58,17 +58,12 @@ class Truth:
                 largest[path] = (area, face_id)
         self.face_of = {path: face for path, (_, face) in largest.items()}
         self.label = {face: path.split("/")[0] for path, face in self.face_of.items()}
-        self.photos = [
-            f.path
-            for f in catalog.files("done")
-            if "/" in f.path and not f.path.startswith("_")
-        ]
+        self.photos = len(labeled_photos(catalog))
 
-    def e2e_bcubed(self, catalog: Catalog) -> float:
-        person = {face: p for face, (p, _) in catalog.assignments().items()}
-        truth = [path.split("/")[0] for path in self.photos]
-        predicted = [person.get(self.face_of.get(path, -1)) for path in self.photos]
-        return float(score(truth, predicted)["bcubed_f"])
+    @staticmethod
+    def e2e_bcubed(catalog: Catalog) -> float:
+        """As ``faceorganizer eval`` scores it."""
+        return float(score_photos(labeled_photos(catalog))["e2e_bcubed_f"])
 
     def who(self, catalog: Catalog, person_id: int) -> str | None:
         labels = [self.label[f] for f in catalog.faces_of_person(person_id) if f in self.label]
@@ -107,7 +102,7 @@ def simulate(catalog: Catalog, max_answers: int) -> None:
     truth = Truth(catalog)
     editor = Editor(catalog)
     f = truth.e2e_bcubed(catalog)
-    print(f"# {len(truth.photos)} labeled photos; goal {GOAL} within {len(truth.photos) // 20}")
+    print(f"# {truth.photos} labeled photos; goal {GOAL} within {truth.photos // 20}")
     print(f"answers {0:4d}  e2e BCubed F {f:.4f}")
     answers, reached, seen = 0, 0 if f >= GOAL else None, set()
     tally: Counter[tuple[str, str]] = Counter()
@@ -138,7 +133,7 @@ def simulate(catalog: Catalog, max_answers: int) -> None:
     for kind, low in sorted({(k, d) for k, d, _ in bands}):
         counts = " / ".join(str(bands[(kind, low, r)]) for r in ("yes", "no", "skip"))
         print(f"  {kind} {low:.3f}-{low + 0.025:.3f}: {counts}")
-    share = f" = {100 * reached / len(truth.photos):.1f} % of the photos" if reached else ""
+    share = f" = {100 * reached / truth.photos:.1f} % of the photos" if reached else ""
     print(f"answers to reach {GOAL}: {reached if reached is not None else 'not reached'}{share}")
 
 

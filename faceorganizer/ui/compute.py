@@ -125,14 +125,19 @@ def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[li
         catalog.close()
 
 
-def review_list(catalog_path: str) -> list[tuple[int, int, float]]:
-    """The "Is this X?" questions as (face, person, score), most confident first; plain
-    tuples, so the window does not import the clustering code to read them."""
-    from faceorganizer.core.library.people import review_suggestions
+def review_list(catalog_path: str) -> list[tuple[int, int | None, int | None, float]]:
+    """The review's questions as (person, face or None, other person or None, distance),
+    closest first; plain tuples, so the window does not import the clustering code."""
+    from faceorganizer.core.library.review import Suggestion, review_queue
 
     catalog = _open(catalog_path, readonly=True)
     try:
-        return [(s.face_id, s.person_id, s.score) for s in review_suggestions(catalog)]
+        return [
+            (q.person_id, q.face_id, None, q.distance)
+            if isinstance(q, Suggestion)
+            else (q.person_id, None, q.other_id, q.distance)
+            for q in review_queue(catalog)
+        ]
     finally:
         catalog.close()
 

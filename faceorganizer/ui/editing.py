@@ -130,17 +130,24 @@ class EditCommands:
         dialog.deleteLater()
 
     def review_suggestions(self: MainWindow) -> None:
-        """Ask "Is this X?" about faces the grouping left alone; each answer is one edit."""
+        """Ask about the grouping's near misses ("Is this X?", "Are these the same
+        person?"); each answer is one edit."""
         if self.catalog is None or self.catalog_path is None:
             self.statusBar().showMessage("Open a photo folder first", 4000)
             return
 
-        def answer(suggestion: Question, yes: bool) -> None:
-            face, person = suggestion.face_id, suggestion.person_id
-            if yes:
-                self.apply_edit(lambda: self.editor.move([face], person, "Yes, this is them"))
+        def answer(q: Question, yes: bool) -> None:
+            if q.other_id is not None:
+                pair = [q.person_id, q.other_id]
+                self.apply_edit(
+                    lambda: self.editor.merge(pair) if yes else self.editor.keep_apart(pair)
+                )
+            elif yes:
+                self.apply_edit(
+                    lambda: self.editor.move([q.face_id], q.person_id, "Yes, this is them")
+                )
             else:
-                self.apply_edit(lambda: self.editor.reject(face, person))
+                self.apply_edit(lambda: self.editor.reject(q.face_id, q.person_id))
 
         dialog = ReviewDialog(self.catalog_path, self.catalog, self.thumbs, answer, self)
         self.review_dialog = dialog  # reachable for tests

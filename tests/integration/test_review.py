@@ -8,9 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from faceorganizer.config import Settings
+from faceorganizer.config import DEFAULT_THRESHOLD, Settings
 from faceorganizer.core.library.edits import Editor
-from faceorganizer.core.library.review import SMALL_GROUP, min_score, review_suggestions
+from faceorganizer.core.library.review import (
+    PAIR_BAND,
+    SMALL_GROUP,
+    PairSuggestion,
+    Suggestion,
+    min_score,
+    pair_suggestions,
+    review_queue,
+    review_suggestions,
+)
 from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
@@ -87,3 +96,48 @@ def test_answers_are_kept_and_undone(dlib_catalog: Catalog) -> None:
     editor.undo()
     asked = {(q.face_id, q.person_id) for q in review_suggestions(catalog)}
     assert {(first.face_id, first.person_id), (second.face_id, second.person_id)} <= asked
+
+
+def majority(catalog: Catalog, person_id: int) -> str:
+    folder = folder_of(catalog)
+    return Counter(folder[f] for f in catalog.faces_of_person(person_id)).most_common(1)[0][0]
+
+
+def test_pair_questions_find_the_split_people(catalog: Catalog) -> None:
+    """faces-dev's Madonna (colour and black-and-white photos) and Elton John come out of
+    the grouping in two groups each; face questions never reach them, pair questions do."""
+    pairs = pair_suggestions(catalog)
+    assert [p.distance for p in pairs] == sorted(p.distance for p in pairs)
+    same = {
+        majority(catalog, p.person_id)
+        for p in pairs
+        if majority(catalog, p.person_id) == majority(catalog, p.other_id)
+    }
+    assert {"Madonna", "Elton_John"} <= same
+    photo = dict(catalog.db.execute("SELECT id, file_id FROM faces").fetchall())
+    for p in pairs:
+        a, b = catalog.faces_of_person(p.person_id), catalog.faces_of_person(p.other_id)
+        assert len(a) >= len(b)
+        assert {photo[f] for f in a}.isdisjoint(photo[f] for f in b)
+        assert p.distance < DEFAULT_THRESHOLD["chinese-whispers"] + PAIR_BAND
+
+
+def test_pair_answers_merge_or_keep_apart_and_are_not_asked_again(catalog: Catalog) -> None:
+    editor = Editor(catalog)
+    first, second = pair_suggestions(catalog)[:2]
+    editor.merge([first.person_id, first.other_id])
+    editor.keep_apart([second.person_id, second.other_id])
+    assert catalog.faces_of_person(first.other_id) == []
+    asked = {(p.person_id, p.other_id) for p in pair_suggestions(catalog)}
+    assert (second.person_id, second.other_id) not in asked
+    assert all(catalog.assignments()[f][1] for f in catalog.faces_of_person(second.other_id))
+    editor.undo()
+    editor.undo()
+    asked = {(p.person_id, p.other_id) for p in pair_suggestions(catalog)}
+    assert {(first.person_id, first.other_id), (second.person_id, second.other_id)} <= asked
+
+
+def test_queue_holds_both_kinds_closest_first(catalog: Catalog) -> None:
+    queue = review_queue(catalog)
+    assert [q.distance for q in queue] == sorted(q.distance for q in queue)
+    assert {type(q) for q in queue} == {Suggestion, PairSuggestion}

@@ -215,7 +215,7 @@ class Editor:
         return new_ids
 
     def keep_apart(self, person_ids: list[int]) -> None:
-        """"These are different people": lock every face of each, so the groups become
+        """ "These are different people": lock every face of each, so the groups become
         anchors that no re-cluster pours into one another (as a split leaves them)."""
         change = Change()
         for person_id in person_ids:

@@ -85,9 +85,7 @@ def _library(catalog: Catalog) -> _Library | None:
     person = np.array([assignments[int(f)][0] or -1 for f in face_ids], np.int64)
     locked = np.array([assignments[int(f)][1] for f in face_ids], bool)
     visible = {p.id for p in catalog.persons()}  # hidden people are not offered
-    return _Library(
-        face_ids, file_ids, vectors, person, locked, visible, set(catalog.rejections())
-    )
+    return _Library(face_ids, file_ids, vectors, person, locked, visible, set(catalog.rejections()))
 
 
 def _group_stats(

@@ -1,8 +1,11 @@
-"""The "Is this X?" review: one near-miss face at a time, answered with one key.
+"""The review: one near-miss question at a time, answered with one key.
 
 The grouping keeps faces apart when they are close but not close enough; the review asks
-about those (core ``review_suggestions``). Every answer is applied at once as its own
-undoable edit, so closing the dialog half-way loses nothing.
+about those (core ``review.review_queue``): "Is this X?" about a face left alone, "Are
+these the same person?" about two groups the merge kept apart. The face a question means
+is shown boxed on a wider crop of its photo, so a photo of two people side by side is
+never ambiguous. Every answer is applied at once as its own undoable edit, so closing
+the dialog half-way loses nothing.
 """
 
 from __future__ import annotations
@@ -12,27 +15,33 @@ from pathlib import Path
 from typing import NamedTuple
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import jobs
-from faceorganizer.ui.dialogs.common import add_intro, face_strip
+from faceorganizer.ui.dialogs.common import PhotoCanvas, add_intro, face_strip
 from faceorganizer.ui.widgets.thumbs import Thumbnails
-from faceorganizer.ui.workers import Task, run_task
+from faceorganizer.ui.workers import Task, is_running, run_task
+
+CONTEXT = 1.5  # the crop reaches this many face widths beyond the face on each side
 
 
 class Question(NamedTuple):
-    face_id: int
+    """``face_id`` set: "Is this face person_id?"; ``other_id`` set: "Are person_id and
+    other_id the same person?" (person_id is the larger group)."""
+
     person_id: int
-    score: float
+    face_id: int | None
+    other_id: int | None
+    distance: float
 
 
-Answer = Callable[[Question, bool], None]  # True: yes, it is them; False: no
+Answer = Callable[[Question, bool], None]  # True: yes, the same person; False: no
 
 
 class ReviewDialog(QDialog):
-    """One question at a time: the face, "Is this X?", and X's faces beside it."""
+    """One question at a time: the face boxed in its photo, the question, the groups."""
 
     def __init__(
         self,
@@ -44,31 +53,36 @@ class ReviewDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Is this them?")
-        self.resize(1000, 330)
+        self.resize(1000, 400)
         self.catalog, self.thumbs, self.answer = catalog, thumbs, answer
         self.queue: list[Question] = []
         self.position = 0
         layout = QVBoxLayout(self)
         add_intro(
             layout,
-            "These faces were not grouped with anyone, but each looks like someone. "
+            "The grouping kept these apart, but each looks like someone. "
             "Answer with the buttons or the keys Y, N and S; every answer can be undone.",
         )
-        self.question = QLabel("Looking for faces to ask about…")
+        self.question = QLabel("Looking for questions to ask…")
         font = self.question.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         self.question.setFont(font)
         layout.addWidget(self.question)
         row = QHBoxLayout()
-        self.face = QLabel()
-        self.face.setFixedSize(160, 160)
-        row.addWidget(self.face, 0, Qt.AlignmentFlag.AlignTop)
+        self.photo = PhotoCanvas(self)
+        self.photo.setFixedSize(260, 260)
+        self.photo.message = ""
+        row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
         right = QVBoxLayout()
         self.caption = QLabel()
         right.addWidget(self.caption)
         self.person = QLabel()
         right.addWidget(self.person)
+        self.other_caption = QLabel()
+        right.addWidget(self.other_caption)
+        self.other = QLabel()
+        right.addWidget(self.other)
         right.addStretch(1)
         row.addLayout(right, 1)
         layout.addLayout(row, 1)
@@ -86,6 +100,8 @@ class ReviewDialog(QDialog):
         buttons.addWidget(close)
         layout.addLayout(buttons)
         self._enable(False)
+        self._photo_task: Task | None = None
+        self._asked: int | None = None  # the face whose photo is shown
         self._task: Task | None = run_task(
             jobs.review_job(catalog_path), self, on_result=self._loaded, on_error=self._failed
         )
@@ -100,7 +116,7 @@ class ReviewDialog(QDialog):
         for button in (self.yes, self.no, self.skip):
             button.setEnabled(on)
 
-    def _loaded(self, queue: list[tuple[int, int, float]]) -> None:
+    def _loaded(self, queue: list[tuple[int, int | None, int | None, float]]) -> None:
         self.queue = [Question(*row) for row in queue]
         self._show()
 
@@ -110,32 +126,109 @@ class ReviewDialog(QDialog):
     def current(self) -> Question | None:
         return self.queue[self.position] if self.position < len(self.queue) else None
 
+    def _stale(self, q: Question) -> bool:
+        """An earlier answer settled it: a group merged away, or the face was placed."""
+        if not self.catalog.faces_of_person(q.person_id):
+            return True
+        if q.other_id is not None:
+            return not self.catalog.faces_of_person(q.other_id)
+        return self.catalog.face_info(q.face_id)["locked"] == 1
+
     def _show(self) -> None:
-        suggestion = self.current()
-        self._enable(suggestion is not None)
-        if suggestion is None:
-            self.face.clear()
-            self.person.clear()
-            self.caption.clear()
-            self.progress.clear()
+        while self.current() is not None and self._stale(self.current()):
+            self.position += 1
+        q = self.current()
+        self._enable(q is not None)
+        for label in (self.person, self.caption, self.other, self.other_caption, self.progress):
+            label.clear()
+        if q is None:
+            self.photo.image = QImage()
+            self.photo.update()
             done = "No more questions." if self.queue else "Nothing to ask: no near misses."
             self.question.setText(done)
             return
         dpr = self.devicePixelRatioF()
-        self.face.setPixmap(self.thumbs.pixmap(suggestion.face_id, 160, dpr, 8))
-        name = self.catalog.person_names().get(suggestion.person_id, "this person")
-        self.question.setText(f"Is this {name}?")
-        faces = self.catalog.faces_of_person(suggestion.person_id)
-        self.caption.setText(f"{name}: {len(faces)} face{'s' if len(faces) != 1 else ''}")
+        names = self.catalog.person_names()
+        name = names.get(q.person_id, "this person")
+        faces = self.catalog.faces_of_person(q.person_id)
+        self.caption.setText(f"{name}: {_count(len(faces))}")
         self.person.setPixmap(QPixmap(face_strip(self.thumbs, faces, 72, dpr)))
+        if q.other_id is None:
+            assert q.face_id is not None
+            asked = q.face_id
+            self.question.setText(f"Is this {name}?")
+        else:
+            others = self.catalog.faces_of_person(q.other_id)
+            asked = others[0]
+            other_name = names.get(q.other_id, "this person")
+            self.question.setText(f"Are {name} and {other_name} the same person?")
+            self.other_caption.setText(f"{other_name}: {_count(len(others))}")
+            self.other.setPixmap(QPixmap(face_strip(self.thumbs, others, 72, dpr)))
+        self._show_photo(asked)
         self.progress.setText(f"{self.position + 1} of {len(self.queue)}")
 
+    def _show_photo(self, face_id: int) -> None:
+        """The asked face boxed on a crop of its photo ``CONTEXT`` face widths wider."""
+        self._asked = face_id
+        info = self.catalog.face_info(face_id)
+        box = (float(info["x0"]), float(info["y0"]), float(info["x1"]), float(info["y1"]))
+        self.photo.image = QImage()
+        self.photo.message = "Loading…"
+        self.photo.update()
+        if is_running(self._photo_task):
+            self._photo_task.cancel()
+        path = (self.catalog.root or Path()) / str(info["path"])
+        self._photo_task = run_task(
+            jobs.photo_job(path, 1600),
+            self,
+            on_result=lambda picture: self._crop(face_id, box, picture),
+            on_error=lambda exc: self._no_photo(face_id, exc),
+        )
+
+    def _crop(self, face_id: int, box: tuple[float, ...], picture: jobs.Picture) -> None:
+        if face_id != self._asked:
+            return  # an answer moved on while the photo loaded
+        x0, y0, x1, y1 = box
+        margin = CONTEXT * max(x1 - x0, y1 - y0)
+        s = picture.scale
+        height, width = picture.rgb.shape[:2]
+        left, top = max(0, int((x0 - margin) * s)), max(0, int((y0 - margin) * s))
+        right = min(width, int((x1 + margin) * s) + 1)
+        bottom = min(height, int((y1 + margin) * s) + 1)
+        crop = picture.rgb[top:bottom, left:right].copy()
+        self.photo.image = QImage(
+            crop.data, crop.shape[1], crop.shape[0], crop.strides[0], QImage.Format.Format_RGB888
+        ).copy()
+        self.photo.scale = s
+        ox, oy = left / s, top / s
+        self.photo.boxes = [((x0 - ox, y0 - oy, x1 - ox, y1 - oy), "", True)]
+        self.photo.update()
+
+    def _no_photo(self, face_id: int, exc: BaseException) -> None:
+        """The photo is gone (a drive unplugged): show the thumbnail instead."""
+        self.photo.image = self.thumbs.pixmap(face_id, 260).toImage()
+        self.photo.scale = 1.0
+        self.photo.boxes = []
+        self.photo.message = f"Photo not available: {exc}"
+        self.photo.update()
+
     def _answer(self, yes: bool) -> None:
-        suggestion = self.current()
-        if suggestion is not None:
-            self.answer(suggestion, yes)
+        q = self.current()
+        if q is not None:
+            self.answer(q, yes)
         self._next()
 
     def _next(self) -> None:
         self.position += 1
         self._show()
+
+    def done(self, result: int) -> None:
+        for task in (self._task, self._photo_task):
+            if is_running(task):
+                task.cancel()
+                task.wait()  # a thread must not outlive the dialog that owns it
+        super().done(result)
+
+
+def _count(n: int) -> str:
+    return f"{n} face{'s' if n != 1 else ''}"
