@@ -23,17 +23,12 @@ from faceorganizer.eval import metrics
 def labeled_faces(catalog: Catalog) -> tuple[list[str], list[int | None], int, int]:
     """(label, predicted person) of the largest face of each labeled image, the number
     of labeled images, and how many of those have no face at all."""
-    rows = catalog.db.execute(
-        "SELECT files.path, faces.person_id, (x1 - x0) * (y1 - y0) AS area FROM files "
-        "LEFT JOIN faces ON faces.file_id = files.id AND faces.ignored = 0 "
-        "WHERE files.status = 'done' ORDER BY files.path, area DESC"
-    ).fetchall()
     largest: dict[str, tuple[str, int | None, bool]] = {}
-    for path, person, area in rows:
+    for path, (has_face, person) in catalog.largest_faces().items():
         label = path.split("/", 1)[0]
-        if "/" not in path or label.startswith("_") or path in largest:
+        if "/" not in path or label.startswith("_"):
             continue
-        largest[path] = (label, person, area is not None)
+        largest[path] = (label, person, has_face)
     found = [(label, person) for label, person, has_face in largest.values() if has_face]
     missing = sum(1 for _, _, has_face in largest.values() if not has_face)
     return [f[0] for f in found], [f[1] for f in found], len(largest), missing
