@@ -1,7 +1,7 @@
 """Convert dlib's face-recognition ResNet (``dlib_face_recognition_resnet_model_v1.dat``) to ONNX.
 
-Why: dlib runs this network single-threaded on the CPU, while onnxruntime uses every core
-(or a GPU), so the same 128-D descriptors come out several times faster. The descriptors
+Why: dlib runs this network single-threaded on the CPU, while onnxruntime uses every core,
+so the same 128-D descriptors come out several times faster. The descriptors
 stay in dlib's space, so catalog embeddings made by either backend are interchangeable.
 
 The reader below follows dlib's serialization format:
