@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         path = Path(temp) / "catalog.sqlite"
         if args.catalog:
             source = Catalog(args.catalog, readonly=True)
-            source.db.execute("VACUUM INTO ?", (str(path),))
+            source.backup_to(path)
             source.close()
         catalog = Catalog(path, root=args.folder)
         if not args.catalog:

@@ -201,7 +201,11 @@ class ReviewDialog(QDialog):
         ).copy()
         self.photo.scale = s
         ox, oy = left / s, top / s
-        self.photo.boxes = [((x0 - ox, y0 - oy, x1 - ox, y1 - oy), "", True)]
+        # the asked face boxed, the photo's other faces outlined: which one is meant
+        self.photo.boxes = [
+            ((bx0 - ox, by0 - oy, bx1 - ox, by1 - oy), "", face == face_id)
+            for face, (bx0, by0, bx1, by1), _ in self.catalog.faces_in_photo_of(face_id)
+        ]
         self.photo.update()
 
     def _no_photo(self, face_id: int, exc: BaseException) -> None:
