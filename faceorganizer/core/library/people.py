@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from faceorganizer.core.grouping.cluster import Constraints, cluster
+from faceorganizer.core.grouping.cluster import cluster
+from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
 from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.store.catalog import Catalog

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceorganizer.config import DEFAULT_THRESHOLD
-from faceorganizer.core.grouping.cluster import suggest
+from faceorganizer.core.grouping.suggest import suggest
 from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
