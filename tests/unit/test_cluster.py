@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, MIN_PERSON_FACES
 from faceorganizer.core.grouping.cluster import cluster
 from faceorganizer.core.grouping.constraints import Constraints, prepare_constraints
 from faceorganizer.core.grouping.dbscan import dbscan
@@ -112,20 +112,26 @@ def test_forbidden_face_leaves_the_person(algorithm):
     assert labels[1] == labels[0] and labels[3] != labels[0]
 
 
-def test_dbscan_noise_and_whispers_singletons():
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_a_loner_goes_unsorted(algorithm):
+    """A face like no one is -1 (the Unsorted bin); the grouping before that gave
+    Chinese whispers' loner a cluster of its own."""
     x, _ = blobs(people=2, per=5)
     loner = np.full((1, DIM), 0.5, np.float32)
     x = np.concatenate([x, loner])
-    assert cluster(x, "dbscan")[-1] == -1
-    cw = cluster(x, "chinese-whispers")
-    assert cw[-1] == 2 and (cw >= 0).all()
+    labels = cluster(x, algorithm)
+    assert labels[-1] == -1 and (labels[:-1] >= 0).all()
+    old = cluster(x, algorithm, attach=False, min_faces=1)
+    assert old[-1] == (2 if algorithm == "chinese-whispers" else -1)
 
 
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_empty_and_single_face(algorithm):
     assert cluster(np.empty((0, DIM)), algorithm).shape == (0,)
     one = cluster(np.zeros((1, DIM)), algorithm, constraints=Constraints(photo=np.array([4])))
-    assert one.tolist() == ([0] if algorithm == "chinese-whispers" else [-1])
+    assert one.tolist() == [-1]
+    anchored = cluster(np.zeros((1, DIM)), algorithm, constraints=Constraints(anchor=[3]))
+    assert anchored.tolist() == [0]  # a person the user made stays a person
 
 
 def test_bad_input_raises():
@@ -171,8 +177,10 @@ def test_constraints_always_hold(problem, algorithm, threshold):
     labels = cluster(x, algorithm, threshold, constraints=c, seed=seed)
     assert labels.shape == (x.shape[0],)
     check_constraints(labels, c)
-    if algorithm == "chinese-whispers":
-        assert (labels >= 0).all()
+    sizes = np.bincount(labels[labels >= 0], minlength=1)
+    free = np.asarray(c.anchor) < 0
+    lone = (labels >= 0) & (sizes[np.maximum(labels, 0)] < MIN_PERSON_FACES) & free
+    assert not (lone & ~np.isin(labels, labels[~free])).any()  # small groups hold an anchor
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

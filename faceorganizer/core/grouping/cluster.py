@@ -8,7 +8,9 @@ and always hold in the output (:mod:`constraints`).
 Chinese whispers (:mod:`whispers`) honours them while propagating, and runs MERGE_GAP
 below ``threshold``; the merge refinement (:mod:`merge`) then joins clusters whose
 average-linkage distance is below ``threshold`` itself. DBSCAN (:mod:`dbscan`) clusters
-first and then repairs.
+first and then repairs. After either, faces of clusters of one or two join the larger
+cluster they clearly belong to (:mod:`attach`), and clusters still smaller than
+``min_faces`` come out as -1: faces that joined no one (the app's Unsorted bin).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, MIN_PERSON_FACES
 from faceorganizer.core.grouping.arrays import as_embeddings
+from faceorganizer.core.grouping.attach import attach_small, unsorted
 from faceorganizer.core.grouping.constraints import (
     Constraints,
     PreparedConstraints,
@@ -58,11 +61,16 @@ def cluster(
     *,
     neighbors: tuple[np.ndarray, np.ndarray] | None = None,
     previous: np.ndarray | None = None,
+    attach: bool = True,
+    min_faces: int = MIN_PERSON_FACES,
 ) -> np.ndarray:
-    """Cluster label per face (0 = largest cluster); -1 only for DBSCAN noise.
+    """Cluster label per face (0 = largest cluster); -1 for a face that joined no one.
 
     ``threshold`` defaults to DEFAULT_THRESHOLD[algorithm]; ``neighbors`` is an optional
     cached ``knn(embeddings)`` result. The same inputs and seed give the same labels.
+    ``attach``: faces of clusters of one or two join a larger cluster they clearly belong
+    to (:func:`attach_small`); ``min_faces``: smaller clusters, anchored ones excepted,
+    come out as -1. ``attach=False, min_faces=1`` is the grouping before both existed.
     ``previous``: labels of the first faces from an earlier call with the same settings,
     the rest being new (see :func:`knn_update`); only the region the new faces reach is
     re-clustered (:func:`_touched_region`), the other faces keep their cluster.
@@ -76,7 +84,7 @@ def cluster(
     t = DEFAULT_THRESHOLD[algorithm] if threshold is None else float(threshold)
     idx, dist = knn(x, seed=seed) if neighbors is None else neighbors
     if previous is None:
-        return _run(x, idx, dist, algorithm, t, prep, seed)
+        return _run(x, idx, dist, algorithm, t, prep, seed, attach, min_faces)
     region = _touched_region(idx, dist, np.asarray(previous, np.int64), t, prep)
     sub = np.flatnonzero(region)
     local = np.full(x.shape[0], -1, np.int64)
@@ -86,7 +94,7 @@ def cluster(
     sub_dist = np.where(region[idx[sub]], dist[sub], np.inf).astype(np.float32)
     sub_prep = prepare_constraints(sub.size, restrict_constraints(constraints, sub, x.shape[0]))
     labels = np.r_[previous, np.full(x.shape[0] - len(previous), -1)].astype(np.int64)
-    fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed)
+    fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, attach, min_faces)
     labels[sub] = np.where(fresh >= 0, fresh + labels.max(initial=-1) + 1, -1)
     return renumber(labels)
 
@@ -134,11 +142,14 @@ def _run(
     threshold: float,
     prep: PreparedConstraints,
     seed: int,
+    attach: bool,
+    min_faces: int,
 ) -> np.ndarray:
     """One clustering over a precomputed kNN list.
 
     Chinese whispers runs at :func:`whispers_threshold`, then clusters closer than
-    ``threshold`` in average linkage are merged.
+    ``threshold`` in average linkage are merged. Then the small clusters' faces attach
+    and what is left too small becomes -1 (see :func:`cluster`).
     """
     if algorithm == "chinese-whispers":
         cw_t = whispers_threshold(threshold)
@@ -146,4 +157,6 @@ def _run(
         labels = merge_clusters(labels, idx, dist, x, threshold, prep)
     else:
         labels = repair(dbscan(neighbor_graph(idx, dist, threshold)), x, prep)
-    return renumber(labels)
+    if attach:
+        labels = attach_small(labels, x, threshold, prep)
+    return renumber(unsorted(labels, prep, min_faces))

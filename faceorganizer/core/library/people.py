@@ -78,21 +78,38 @@ def _labels_to_persons(
     return mapping
 
 
+# 1: whispers or DBSCAN alone, every group a person; 2: small groups' faces attach to
+# the person they clearly belong to and lone faces go to the Unsorted bin.
+GROUPING_VERSION = 2
+GROUPING_KEY = "grouping"  # catalog meta: the grouping version the library was started with
+
+
+def grouping_version(catalog: Catalog, *, remember: bool = False) -> int:
+    """The grouping version this library uses. A library grouped before version 2 keeps
+    version 1, so an update never regroups someone's photos differently unasked; a new
+    one starts with GROUPING_VERSION. ``remember``: store the answer (writable catalogs)."""
+    stored = catalog.get_meta(GROUPING_KEY)
+    if stored is not None:
+        return int(stored)
+    version = 1 if catalog.persons(include_hidden=True) else GROUPING_VERSION
+    if remember:
+        catalog.set_meta(GROUPING_KEY, str(version))
+    return version
+
+
 def _cluster_all(
-    catalog: Catalog, algorithm: str, threshold: float | None
+    catalog: Catalog, algorithm: str, threshold: float | None, version: int
 ) -> tuple[np.ndarray, Constraints, np.ndarray]:
     """(face ids, constraints, labels): every usable face clustered under the user's edits,
-    on the catalog's cached kNN graph."""
+    on the catalog's cached kNN graph, as grouping ``version`` does it."""
     face_ids, file_ids, vectors = catalog.embeddings()
     constraints = _constraints(catalog, face_ids, file_ids)
     if len(face_ids) == 0:
         return face_ids, constraints, np.empty(0, np.int64)
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
-    return (
-        face_ids,
-        constraints,
-        cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors),
-    )
+    refined = {} if version >= 2 else {"attach": False, "min_faces": 1}
+    labels = cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors, **refined)
+    return face_ids, constraints, labels
 
 
 def recluster(
@@ -103,7 +120,8 @@ def recluster(
     undoable: bool = False,
 ) -> ClusterResult:
     """Cluster every usable face and store the result as people, honouring user edits."""
-    face_ids, constraints, labels = _cluster_all(catalog, algorithm, threshold)
+    version = grouping_version(catalog, remember=True)
+    face_ids, constraints, labels = _cluster_all(catalog, algorithm, threshold, version)
     if len(face_ids) == 0:
         return ClusterResult(0, 0, 0)
     previous = catalog.assignments()
@@ -139,7 +157,7 @@ def recluster(
 
 def preview_people(catalog: Catalog, algorithm: str, threshold: float | None) -> int:
     """How many people a re-cluster with these settings would give (for a live preview)."""
-    labels = _cluster_all(catalog, algorithm, threshold)[2]
+    labels = _cluster_all(catalog, algorithm, threshold, grouping_version(catalog))[2]
     return len(set(labels.tolist()) - {-1})
 
 
@@ -151,8 +169,14 @@ def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[l
     keep = np.array([int(f) in members for f in face_ids], dtype=bool)
     if keep.sum() < 2:
         return [sorted(members)]
+    # every piece is a proposal, lone faces too; nothing attaches back
     labels = cluster(
-        vectors[keep], "chinese-whispers", threshold, Constraints(photo=file_ids[keep])
+        vectors[keep],
+        "chinese-whispers",
+        threshold,
+        Constraints(photo=file_ids[keep]),
+        attach=False,
+        min_faces=1,
     )
     groups: dict[int, list[int]] = defaultdict(list)
     for face_id, label in zip(face_ids[keep].tolist(), labels.tolist(), strict=True):

@@ -107,14 +107,19 @@ def _rms(centroid: np.ndarray, spread: np.ndarray, a: np.ndarray, b: np.ndarray)
     return np.sqrt((gap * gap).sum(axis=1) + spread[a] + spread[b])
 
 
-def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
+def review_suggestions(
+    catalog: Catalog, threshold: float | None = None, limit: int = 200
+) -> list[Suggestion]:
     """Faces the grouping left alone or in a pair, each with the person they most look like.
 
     Clustering is cautious: a look that is close but not close enough stays apart. Asking
-    "Is this X?" turns those near misses into one click each. Only people the user named
-    or with more than SMALL_GROUP faces are offered; never a person the face was rejected
-    from or one already in the same photo. Faces the user placed are not asked about.
-    Most confident first."""
+    "Is this X?" turns those near misses into one click each. A face is asked about when
+    its nearest face of X scores at least :func:`min_score`, or when its average-linkage
+    distance to X is below ``threshold + PAIR_BAND``, the band of the pair questions
+    (faces-dev's sixth photo of Elton John, 0.54 from his nearest photo, is one). Only
+    people the user named or with more than SMALL_GROUP faces are offered; never a person
+    the face was rejected from or one already in the same photo. Faces the user placed are
+    not asked about. Most confident first."""
     lib = _library(catalog)
     if lib is None:
         return []
@@ -124,26 +129,22 @@ def review_suggestions(catalog: Catalog, limit: int = 200) -> list[Suggestion]:
     candidates = np.flatnonzero(small & ~lib.locked)
     target_labels = np.where(np.isin(lib.person, list(targets)), lib.person, -1)
     in_photo = set(zip(lib.file_ids.tolist(), target_labels.tolist(), strict=True))
-    found = []
+    ids, centroid, spread = _group_stats(lib.vectors, target_labels)
+    column = {int(p): c for c, p in enumerate(ids.tolist())}
     lowest = min_score(catalog.dominant_model())
+    band = (threshold or DEFAULT_THRESHOLD["chinese-whispers"]) + PAIR_BAND
+    out = []
     options = suggest(lib.vectors, target_labels, candidates)
     for i, choices in zip(candidates.tolist(), options, strict=True):
         face, photo = int(lib.face_ids[i]), int(lib.file_ids[i])
         for person_id, score in choices:
-            if score < lowest:
+            if (face, person_id) in lib.rejected or (photo, person_id) in in_photo:
+                continue
+            gap = lib.vectors[i].astype(np.float64) - centroid[column[person_id]]
+            distance = float(np.sqrt(gap @ gap + spread[column[person_id]]))
+            if score >= lowest or distance < band:
+                out.append(Suggestion(face, person_id, score, distance))
                 break
-            if (face, person_id) not in lib.rejected and (photo, person_id) not in in_photo:
-                found.append((i, person_id, score))
-                break
-    if not found:
-        return []
-    ids, centroid, spread = _group_stats(lib.vectors, target_labels)
-    column = {int(p): c for c, p in enumerate(ids.tolist())}
-    out = []
-    for i, person_id, score in found:
-        gap = lib.vectors[i].astype(np.float64) - centroid[column[person_id]]
-        distance = float(np.sqrt(gap @ gap + spread[column[person_id]]))
-        out.append(Suggestion(int(lib.face_ids[i]), person_id, score, distance))
     out.sort(key=lambda s: (-s.score, s.face_id))
     return out[:limit]
 
@@ -205,7 +206,7 @@ def review_queue(
 ) -> list[Suggestion | PairSuggestion]:
     """Every review question, closest first. A pair question that only restates a face
     question (the same lone face and person) is left out."""
-    faces = review_suggestions(catalog)
+    faces = review_suggestions(catalog, threshold)
     asked = {(s.face_id, s.person_id) for s in faces}
     lone = {p.id: p.cover_face for p in catalog.persons() if p.faces == 1}
     pairs = [

@@ -33,7 +33,7 @@ FACE_ID_ROLE = Qt.ItemDataRole.UserRole + 2  # cover face (people) / the face (f
 COUNT_ROLE = Qt.ItemDataRole.UserRole + 3
 HIDDEN_ROLE = Qt.ItemDataRole.UserRole + 4
 NAMED_ROLE = Qt.ItemDataRole.UserRole + 5
-UNKNOWN_LABEL = "Unknown"
+UNKNOWN_LABEL = "Unsorted faces"  # faces that joined no person (and new ones mid-scan)
 
 Index = QModelIndex | QPersistentModelIndex
 

@@ -30,6 +30,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QWidget
 
+from faceorganizer.ui.widgets.item_models import UNKNOWN_LABEL
+
 PALETTE = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
     "#ff9da7", "#9c755f", "#86bcb6", "#d37295", "#8cd17d", "#f1ce63", "#a0cbe8",
@@ -356,7 +358,7 @@ class ScatterView(QWidget):
         side = 112
         pix = self.thumbnail(face_id, side, self.devicePixelRatioF())
         person = int(self._persons[self._hover])
-        label = self.person_name(person) if person >= 0 else "Unknown"
+        label = self.person_name(person) if person >= 0 else UNKNOWN_LABEL
         box = QRect(0, 0, side + 12, side + 34)
         x = (
             pos.x() + 16
