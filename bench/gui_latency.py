@@ -54,15 +54,15 @@ TIMEOUT_S = 600.0
 # ---------------------------------------------------------------------- the library
 
 
-def real_faces(workdir: Path) -> tuple[list[bytes], str]:
+def real_faces(workdir: Path, folder: Path) -> tuple[list[bytes], str]:
     """Thumbnails and model name of faces-dev's faces, from one real scan (cached)."""
     path = workdir / "faces-dev.sqlite"
     if not path.is_file():
         partial = path.with_suffix(".partial")
         for stale in workdir.glob(partial.name + "*"):
             stale.unlink()
-        catalog = Catalog(partial, root=FACES_DEV)
-        for _ in scan(catalog, FACES_DEV, Settings(), summary=ScanSummary()):
+        catalog = Catalog(partial, root=folder)
+        for _ in scan(catalog, folder, Settings(), summary=ScanSummary()):
             pass
         catalog.close()
         partial.rename(path)
@@ -74,7 +74,7 @@ def real_faces(workdir: Path) -> tuple[list[bytes], str]:
     finally:
         catalog.close()
     if not thumbs or model is None:
-        raise SystemExit(f"no faces found in {FACES_DEV}")
+        raise SystemExit(f"no faces found in {folder}")
     return [t for t in thumbs if t], model
 
 
@@ -89,9 +89,9 @@ def synthetic_embeddings(n: int, rng: np.random.Generator) -> np.ndarray:
     return (x / 2).astype(np.float32)
 
 
-def build_library(path: Path, faces: int, seed: int, workdir: Path) -> None:
+def build_library(path: Path, faces: int, seed: int, workdir: Path, folder: Path) -> None:
     """The library the steps run on, written through the Catalog API."""
-    thumbs, model = real_faces(workdir)
+    thumbs, model = real_faces(workdir, folder)
     rng = np.random.default_rng(seed)
     vectors = synthetic_embeddings(faces, rng)
     root = workdir / "photos"  # never read: the steps do not open photos
@@ -232,7 +232,7 @@ def select_tiles(window: object, person_ids: list[int]) -> None:
     selection = view.selectionModel()
     selection.clearSelection()
     for person in person_ids:
-        selection.select(window.person_index(person), selection.SelectionFlag.Select)  # type: ignore[attr-defined]
+        selection.select(window.browser.person_index(person), selection.SelectionFlag.Select)  # type: ignore[attr-defined]
 
 
 def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, float]:
@@ -264,7 +264,7 @@ def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, flo
         scroll_through(win.people.view)
 
     def open_largest() -> None:
-        index = win.person_index(largest.id)
+        index = win.browser.person_index(largest.id)
         win.people.view.setCurrentIndex(index)
         wait_until(lambda: win.faces.model.rowCount() == largest.faces, "the largest's faces")
         scroll_through(win.faces.view)
@@ -334,7 +334,7 @@ def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, flo
     return stalls
 
 
-def run_scan(workdir: Path) -> dict[str, float]:
+def run_scan(workdir: Path, folder: Path) -> dict[str, float]:
     """Open faces-dev as a new library in the window; the stall while it is scanned."""
     catalog = workdir / "scan.sqlite"
     for stale in workdir.glob(catalog.name + "*"):
@@ -342,9 +342,10 @@ def run_scan(workdir: Path) -> dict[str, float]:
     window = make_window(workdir, catalog)
     meter = StallMeter()
     started = time.perf_counter()
-    window.open_folder(FACES_DEV)  # type: ignore[attr-defined]
-    wait_until(lambda: window.is_scanning(), "the scan to start", 30)  # type: ignore[attr-defined]
-    wait_until(lambda: not window.is_scanning(), "the scan")  # type: ignore[attr-defined]
+    if not window.open_folder(folder):  # type: ignore[attr-defined]
+        raise SystemExit(f"cannot open {folder}")
+    wait_until(lambda: window.controller.is_scanning(), "the scan to start", 30)  # type: ignore[attr-defined]
+    wait_until(lambda: not window.controller.is_scanning(), "the scan")  # type: ignore[attr-defined]
     spin(1.0)
     stall = round(meter.longest * 1000, 1)
     print(f"  scan {stall:.1f} ms ({time.perf_counter() - started:.1f} s)", file=sys.stderr)
@@ -359,18 +360,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scan", action="store_true", help="stall during a scan of faces-dev")
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/faceorganizer-gui-latency"))
+    parser.add_argument("--folder", type=Path, default=FACES_DEV, help="faces-dev")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_DATA_HOME", str(workdir / "xdg"))
 
     if args.scan:
-        steps = run_scan(workdir)
+        steps = run_scan(workdir, args.folder.resolve())
     else:
         built = workdir / f"library-{args.faces}-{args.seed}.sqlite"
         if not built.is_file():
             print(f"building a {args.faces:,}-face library in {built}", file=sys.stderr)
-            build_library(built, args.faces, args.seed, workdir)
+            build_library(built, args.faces, args.seed, workdir, args.folder.resolve())
         library = workdir / "run.sqlite"
         fresh_copy(built, library)
         window = make_window(workdir)
