@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from faceorganizer import resources_dir
-
-if TYPE_CHECKING:
-    from faceorganizer.ui.main_window import MainWindow
+from faceorganizer.ui.widgets.panels import FacesPanel, PeoplePanel
 
 Key = QKeySequence.StandardKey
 
@@ -97,7 +94,7 @@ def icon(name: str) -> QIcon:
 
 
 def build_actions(
-    window: MainWindow, bindings: Mapping[str, Callable[..., object]]
+    window: QMainWindow, bindings: Mapping[str, Callable[..., object]]
 ) -> dict[str, QAction]:
     """One QAction per command, triggering ``bindings[command.key]``."""
     missing = {c.key for c in COMMANDS} ^ set(bindings)
@@ -124,10 +121,11 @@ def build_actions(
     return actions
 
 
-def build_menus(window: MainWindow) -> QMenu:
+def build_menus(
+    window: QMainWindow, act: dict[str, QAction], people: PeoplePanel, faces: FacesPanel
+) -> QMenu:
     """Menu bar, toolbar, the faces panel's buttons and the context menus; returns the
     Open Recent menu (filled when it opens)."""
-    act = window.act
     recent = QMenu("Open &Recent", window)
     for title, keys in MENUS:
         menu = window.menuBar().addMenu(title)
@@ -146,13 +144,13 @@ def build_menus(window: MainWindow) -> QMenu:
         tools.addSeparator() if key is None else tools.addAction(act[key])
     window.addToolBar(tools)
     for key in FACE_BUTTONS:
-        window.faces.add_button(act[key])
+        faces.add_button(act[key])
     for key in PERSON_BUTTONS:
-        window.faces.add_person_button(act[key])
-    window.people.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        faces.add_person_button(act[key])
+    people.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     for key in PEOPLE_MENU:
-        window.people.view.addAction(act[key])
-    window.faces.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        people.view.addAction(act[key])
+    faces.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     for key in FACES_MENU:
-        window.faces.view.addAction(act[key])
+        faces.view.addAction(act[key])
     return recent

@@ -97,7 +97,7 @@ class MainWindow(QMainWindow):
         )
         self.act = build_actions(self, self._bindings())
         self.commands.showing_hidden = self.act["show_hidden"].isChecked
-        self.recent_menu = build_menus(self)
+        self.recent_menu = build_menus(self, self.act, self.people, self.faces)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         self._connect()
         self._restore_state()

@@ -64,7 +64,7 @@ class ScanPresenter(QObject):
             return
         if getattr(summary, "cancelled", False):
             self.controller.read(
-                lambda library: library.catalog.stats()["pending"], self._stopped_message
+                lambda library: library.catalog.pending_count(), self._stopped_message
             )
         else:
             processed = getattr(summary, "processed", 0)
