@@ -246,6 +246,7 @@ def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, flo
         meter.reset()
         started = time.perf_counter()
         action()
+        wait_until(lambda: win.controller.pending() == 0, "the queued edits and reads")
         spin(SETTLE_S)
         stalls[name] = round(meter.longest * 1000, 1)
         print(

@@ -8,13 +8,13 @@ edit shows it), and keeps the selection across refreshes. It issues no edits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QObject, Signal
 
 from faceorganizer.ui import jobs
 from faceorganizer.ui.controller import LibraryController
-from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, UNKNOWN_LABEL
+from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, UNKNOWN_LABEL, Row
 from faceorganizer.ui.widgets.panels import FacesPanel, PeoplePanel
 
 
@@ -59,6 +59,34 @@ FaceSource = NoFaces | PersonFaces | UnknownFaces | MapSelection
 
 def source_for(person_id: int | None) -> FaceSource:
     return UnknownFaces() if person_id is None else PersonFaces(int(person_id))
+
+
+@dataclass
+class Expected:
+    """How the tiles and the grid will look once a queued edit is written: shown at
+    once, so a click answers within a frame; the snapshot after the write confirms it."""
+
+    counts: dict[int | None, int] = field(default_factory=dict)  # tile: faces gained/lost
+    gone: set[int] = field(default_factory=set)  # tiles that disappear
+    names: dict[int, str] = field(default_factory=dict)  # renamed tiles
+    hidden: set[int] = field(default_factory=set)  # tiles hidden (gone unless shown)
+    faces_out: set[int] = field(default_factory=set)  # faces leaving the grid
+
+    def rows(self, rows: list[Row], show_hidden: bool) -> list[Row]:
+        out = []
+        for row in rows:
+            person = row.person_id
+            if person in self.gone or (person in self.hidden and not show_hidden):
+                continue
+            if person in self.names:
+                name = self.names[person].strip()
+                row = replace(row, title=name or row.title, named=bool(name))
+            if person in self.hidden:
+                row = replace(row, hidden=True)
+            if person in self.counts:
+                row = replace(row, faces=max(0, row.faces + self.counts[person]))
+            out.append(row)
+        return out
 
 
 class Browser(QObject):
@@ -238,16 +266,39 @@ class Browser(QObject):
         return "Faces"
 
     # ---------------------------------------------------------------- refreshing
-    def apply_snapshot(self, snapshot: jobs.Snapshot) -> None:
-        """Show a fresh read of the library, keeping what the user had selected."""
+    def expect(self, expected: Expected) -> None:
+        """Show a queued edit's result now (see :class:`Expected`)."""
+        self._show_rows(expected.rows(self.people.model.rows(), self.controller.show_hidden))
+        if expected.faces_out:
+            kept = [f for f in self.faces.model.face_ids() if f not in expected.faces_out]
+            selected = set(self.selected_face_ids()) - expected.faces_out
+            self.faces.model.set_faces(kept)
+            self.faces.count.setText(f"{len(kept):,} face{'s' if len(kept) != 1 else ''}")
+            self.select_faces(sorted(selected))
+            self._faces_selection_changed()
+        self.selection_changed.emit()
+
+    def grid_person(self) -> int | None | bool:
+        """The person whose faces the grid shows (None: Unknown), False for other grids."""
+        source = self.face_source
+        if isinstance(source, PersonFaces):
+            return source.person_id
+        return None if isinstance(source, UnknownFaces) else False
+
+    def _show_rows(self, rows: list[Row]) -> None:
+        """New tiles, keeping the selected and current ones."""
         selected = self.selected_person_ids()
         current = self.people.view.currentIndex().data(PERSON_ID_ROLE)
-        self.names = snapshot.names
-        self.people.model.set_rows(snapshot.rows)
-        if self._pending_tile is not None:
+        self.people.model.set_rows(rows)
+        if self._pending_tile is not None and self.people.model.row_of(self._pending_tile) >= 0:
             selected, current = [self._pending_tile], self._pending_tile
             self._pending_tile = None
         self._reselect(selected, current)
+
+    def apply_snapshot(self, snapshot: jobs.Snapshot) -> None:
+        """Show a fresh read of the library, keeping what the user had selected."""
+        self.names = snapshot.names
+        self._show_rows(snapshot.rows)
         if isinstance(self.face_source, NoFaces) and self.people.proxy.rowCount():
             self.people.view.setCurrentIndex(self.people.proxy.index(0, 0))
         people = sum(1 for r in snapshot.rows if r.person_id is not None)

@@ -8,12 +8,14 @@ in its worker thread after every earlier edit. The views refresh when it is writ
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QWidget
 
+from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog
-from faceorganizer.ui.browser import Browser
+from faceorganizer.ui.browser import Browser, Expected
 from faceorganizer.ui.controller import Activity, LibraryController
 from faceorganizer.ui.dialogs.common import MoveToDialog, SplitDialog
 from faceorganizer.ui.dialogs.review import Question, ReviewDialog
@@ -55,6 +57,10 @@ class Commands:
             into = next((p for p in ids if p in named), ids[0])
         target = into
         if self.controller.edit(lambda editor: editor.merge(ids, target)):
+            sizes = {r.person_id: r.faces for r in self.browser.people.model.rows()}
+            others = set(ids) - {target}
+            gained = sum(sizes.get(p, 0) for p in others)
+            self.browser.expect(Expected(counts={target: gained}, gone=others))
             self.browser.show_person(target, select_tile=True)
 
     def rename_current(self) -> None:
@@ -70,7 +76,8 @@ class Commands:
             view.edit(index)
 
     def rename_person(self, person_id: int, name: str) -> None:
-        self.controller.edit(lambda editor: editor.rename(person_id, name))
+        if self.controller.edit(lambda editor: editor.rename(person_id, name)):
+            self.browser.expect(Expected(names={person_id: name}))
 
     def toggle_hidden(self) -> None:
         current = self.browser.current_person_id()
@@ -80,11 +87,14 @@ class Commands:
         hidden = {r.person_id for r in self.browser.people.model.rows() if r.hidden}
         hide = not all(p in hidden for p in ids)
 
-        def change(editor: object) -> None:
+        def change(editor: Editor) -> None:
             for person in ids:
-                editor.set_hidden(person, hide)  # type: ignore[attr-defined]
+                editor.set_hidden(person, hide)
 
-        if self.controller.edit(change) and hide and not self.showing_hidden():
+        if not self.controller.edit(change) or not hide:
+            return
+        self.browser.expect(Expected(hidden=set(ids)))
+        if not self.showing_hidden():
             self.say(
                 f"Hidden {len(ids)} person(s): View ▸ Show Hidden People brings them back", 5000
             )
@@ -133,23 +143,49 @@ class Commands:
             self.say("Select faces first (click, Ctrl+click, drag)", 4000)
         return faces
 
-    def _to_new_person(self, change: Callable[[object], int]) -> None:
-        """An edit that makes a person: show them once written."""
-        self.controller.edit(change, lambda new_id: self.browser.show_person(new_id, True))
+    def _leaving_grid(self, faces: list[int], to: int | None | bool) -> Expected:
+        """Faces leave the grid's person; ``to``: the tile they join (False: none)."""
+        source = self.browser.grid_person()
+        shown = set(self.browser.faces.model.face_ids()) & set(faces)
+        if source is False or source == to or not shown:
+            return Expected()
+        counts = {source: -len(shown)}
+        if to is not False:
+            counts[to] = counts.get(to, 0) + len(shown)
+        return Expected(counts=counts, faces_out=shown)
+
+    def _edit_faces(
+        self,
+        faces: list[int],
+        change: Callable[[Editor], Any],
+        to: int | None | bool = False,
+        on_done: Callable[[Any], None] | None = None,
+        faces_changed: bool = False,
+    ) -> None:
+        """Queue an edit of these faces and take them out of the grid at once."""
+        if self.controller.edit(change, on_done, faces_changed=faces_changed):
+            self.browser.expect(self._leaving_grid(faces, to))
+
+    def _show_new_person(self, person_id: int) -> None:
+        self.browser.show_person(person_id, select_tile=True)
 
     def split_selected_faces(self) -> None:
         faces = self._faces_or_hint()
         if faces:
-            self._to_new_person(lambda editor: editor.split(faces))  # type: ignore[attr-defined]
+            self._edit_faces(faces, lambda e: e.split(faces), on_done=self._show_new_person)
 
     def move_faces(self, faces: list[int], person_id: int | None) -> None:
         """Dropping on a tile moves faces there; dropping on Unknown takes them out."""
         if not faces:
             return
         if person_id is None:
-            self.controller.edit(lambda editor: editor.not_this_person(faces))
+            self.not_these(faces)
         else:
-            self.controller.edit(lambda editor: editor.move(faces, person_id))
+            self._edit_faces(faces, lambda e: e.move(faces, person_id), to=person_id)
+
+    def not_these(self, faces: list[int]) -> None:
+        """Take faces out of their person for good (they go to Unknown)."""
+        self._edit_faces(faces, lambda e: e.not_this_person(faces), to=None)
 
     def move_to_dialog(self) -> None:
         faces = self._faces_or_hint()
@@ -158,7 +194,8 @@ class Commands:
         dialog = MoveToDialog(self.browser.people.model.rows(), self.thumbs, self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.choice is not None:
             if dialog.choice == MoveToDialog.NEW_PERSON:
-                self._to_new_person(lambda editor: editor.move(faces, None))  # type: ignore[attr-defined]
+                new = self._show_new_person
+                self._edit_faces(faces, lambda e: e.move(faces, None), on_done=new)
             else:
                 self.move_faces(faces, dialog.choice)
         dialog.deleteLater()
@@ -166,12 +203,12 @@ class Commands:
     def not_this_person(self) -> None:
         faces = self._faces_or_hint()
         if faces:
-            self.controller.edit(lambda editor: editor.not_this_person(faces))
+            self.not_these(faces)
 
     def not_a_face(self) -> None:
         faces = self._faces_or_hint()
         if faces:
-            self.controller.edit(lambda editor: editor.not_a_face(faces), faces_changed=True)
+            self._edit_faces(faces, lambda e: e.not_a_face(faces), faces_changed=True)
 
     # ---------------------------------------------------------------- undo
     def undo(self) -> None:

@@ -169,20 +169,48 @@ def export_job(catalog_path: Path, destination: Path, options: object):
     return job
 
 
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class PhotoFaces:
+    """What the viewer says about a photo before it is decoded."""
+
+    path: Path  # the photo on disk
+    relative: str  # as the catalog lists it
+    person: str  # the name of the chosen face's person, or "Unknown"
+    boxes: list[tuple[Box, str, bool]]  # every face: box, name, is it the chosen one
+
+
 @dataclass(frozen=True)
 class Picture:
     rgb: np.ndarray  # upright, reduced size
     scale: float  # picture pixels per original pixel (face boxes are in original pixels)
 
 
-def photo_job(path: Path, max_side: int):
-    """Decode a photo upright (EXIF orientation, HEIC…) at screen size, for the viewer."""
+def photo_job(catalog_path: Path, face_id: int, max_side: int):
+    """The photo a face comes from: its faces and names (yielded first), then the photo
+    decoded upright (EXIF orientation, HEIC…) at screen size, for the viewer."""
 
     def job(cancelled: Cancelled) -> JobGen:
         from faceorganizer.core.vision.images import load_photo
 
+        catalog = Catalog(catalog_path, readonly=True)
+        try:
+            info = catalog.face_info(face_id)
+            names = catalog.person_names()
+            boxes = [
+                (box, names.get(person, "") if person is not None else "", other == face_id)
+                for other, box, person in catalog.faces_in_photo_of(face_id)
+            ]
+            root = catalog.root or Path()
+        finally:
+            catalog.close()
+        person = info["person_id"]
+        path = root / str(info["path"])
+        name = names.get(person, "Unknown") if person is not None else "Unknown"  # type: ignore[arg-type]
+        yield PhotoFaces(path, str(info["path"]), name, boxes)
         photo = load_photo(path, max_side)
         return Picture(photo.rgb, photo.scale)
-        yield  # pragma: no cover - makes this a generator
 
     return job

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer import __version__
-from faceorganizer.core.store.catalog import Catalog, default_catalog_path
+from faceorganizer.core.store.catalog import default_catalog_path
 from faceorganizer.ui.actions import build_actions, build_menus
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.commands import Commands
@@ -74,8 +74,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.catalog_override = catalog_override
         self.app_icon = icon or QIcon()
-        self.thumbs = Thumbnails()
-        self._thumb_source: Catalog | None = None
+        self.thumbs = Thumbnails(self)
         self.export_dialog: ExportDialog | None = None
         self.cluster_dialog: ClusterDialog | None = None
         self._closing = False
@@ -143,6 +142,7 @@ class MainWindow(QMainWindow):
         self.faces = FacesPanel(self.thumbs)
         self.map = MapPanel()
         self.map.scatter.thumbnail = lambda f, side, dpr: self.thumbs.pixmap(f, side, dpr, 6)
+        self.thumbs.ready.connect(self.map.scatter.update)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.people, "People")
@@ -279,7 +279,7 @@ class MainWindow(QMainWindow):
         return self._open(Path(path), None)
 
     def _open(self, path: Path, root: Path | None, scan: bool = False) -> bool:
-        self._close_thumb_source()
+        self.thumbs.set_source(None)
         self.browser.clear()
         self.mapping.clear()
         if not self.controller.open(path, root, scan):
@@ -293,8 +293,7 @@ class MainWindow(QMainWindow):
     def _library_opened(self) -> None:
         path = self.controller.catalog_path
         assert path is not None
-        self._thumb_source = Catalog(path, readonly=True)
-        self.thumbs.set_source(self._thumb_source.thumbnail)
+        self.thumbs.set_source(path)
         if self.controller.root is not None:
             self.setWindowTitle(f"{self.controller.root.name} — faceorganizer")
         if self.tabs.currentIndex() == MAP_TAB:
@@ -306,12 +305,6 @@ class MainWindow(QMainWindow):
             self.stack.setCurrentIndex(0)
             self.setWindowTitle("faceorganizer")
         self.update_actions()
-
-    def _close_thumb_source(self) -> None:
-        self.thumbs.set_source(None)
-        if self._thumb_source is not None:
-            self._thumb_source.close()
-            self._thumb_source = None
 
     def _show_counts(self, snapshot: object) -> None:
         people = sum(1 for r in snapshot.rows if r.person_id is not None)  # type: ignore[attr-defined]
@@ -332,9 +325,10 @@ class MainWindow(QMainWindow):
             self.open_photo(faces[0])
 
     def open_photo(self, face_id: int) -> None:
-        if self._thumb_source is None:
+        path = self.controller.catalog_path
+        if path is None:
             return
-        viewer = PhotoViewer(self._thumb_source, face_id, self)
+        viewer = PhotoViewer(path, face_id, self)
         viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.photo_viewer = viewer
         viewer.show()
@@ -376,7 +370,7 @@ class MainWindow(QMainWindow):
         self._save_state()
         self.hide()  # the window goes at once; queued edits and work in flight end first
         self.controller.shutdown()
-        self._close_thumb_source()
+        self.thumbs.set_source(None)
         for dialog in self.findChildren(QDialog):
             dialog.close()
         event.accept()
