@@ -62,15 +62,20 @@ def test_failed_migration_leaves_version_unchanged(tmp_path: Path) -> None:
     db.close()
 
 
-def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
-    """A catalog written by the first release (schema 1) opens and gains the new index."""
-    path = tmp_path / "v1.sqlite"
+def _old_catalog(path: Path, version: int) -> Catalog:
+    """A catalog as release ``version`` left it, holding one processed photo, opened
+    (and so upgraded) by this release."""
     db = sqlite3.connect(path)
-    db.executescript(_MIGRATIONS[0] + "PRAGMA user_version = 1;")
-    db.execute("INSERT INTO files(path, size, mtime_ns, hash) VALUES ('a.jpg', 1, 2, 'h')")
+    db.executescript("".join(_MIGRATIONS[:version]) + f"PRAGMA user_version = {version};")
+    db.execute("INSERT INTO files(path, size, mtime_ns, status) VALUES ('a.jpg', 1, 2, 'done')")
     db.commit()
     db.close()
-    upgraded = Catalog(path)
+    return Catalog(path)
+
+
+def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
+    """A catalog written by the first release (schema 1) opens and gains the new index."""
+    upgraded = _old_catalog(tmp_path / "v1.sqlite", 1)
     assert upgraded.schema_version() == SCHEMA_VERSION
     assert [f.path for f in upgraded.files()] == ["a.jpg"]
     names = {r[0] for r in upgraded.db.execute("SELECT name FROM sqlite_master")}
@@ -81,13 +86,7 @@ def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
 def test_version_2_catalog_gains_dates_and_metadata_names(tmp_path: Path) -> None:
     """A schema-2 catalog's processed photos keep their faces and are due for a metadata
     read (date taken, XMP names) on the next scan."""
-    path = tmp_path / "v2.sqlite"
-    db = sqlite3.connect(path)
-    db.executescript(_MIGRATIONS[0] + _MIGRATIONS[1] + "PRAGMA user_version = 2;")
-    db.execute("INSERT INTO files(path, size, mtime_ns, status) VALUES ('a.jpg', 1, 2, 'done')")
-    db.commit()
-    db.close()
-    upgraded = Catalog(path)
+    upgraded = _old_catalog(tmp_path / "v2.sqlite", 2)
     assert upgraded.schema_version() == SCHEMA_VERSION
     assert [f.path for f in upgraded.files_needing_metadata()] == ["a.jpg"]
     upgraded.update_sidecar_signatures({"a.jpg": ""})
