@@ -34,7 +34,7 @@ from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.vision import model_files
 from faceorganizer.core.vision.images import is_image_path
-from faceorganizer.eval.evaluation import labeled_faces, score
+from faceorganizer.eval.evaluation import labeled_photos, score, score_photos
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
 Box = tuple[float, float, float, float]
@@ -125,7 +125,7 @@ def main() -> int:
         our_seconds = time.perf_counter() - started
         our_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         catalog = Catalog(Path(temp) / "bench.sqlite")
-        our_f = score(*labeled_faces(catalog)[:2])
+        our_f = score_photos(labeled_photos(catalog))
         catalog.close()
 
         started = time.perf_counter()
