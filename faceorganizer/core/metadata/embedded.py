@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image
+if TYPE_CHECKING:  # Pillow loads when a photo is read: the window starts without it
+    from PIL import Image
 
 ORIENTATION = 0x0112
 EXIF_IFD = 0x8769
@@ -52,6 +54,8 @@ def embedded_metadata(image: Image.Image) -> Embedded:
 def read_embedded(path: Path) -> Embedded:
     """Open ``path`` just far enough to read its metadata. Raises OSError (and Pillow's
     own errors) for a file that is not a readable image."""
+    from PIL import Image
+
     with Image.open(path) as image:
         return embedded_metadata(image)
 
