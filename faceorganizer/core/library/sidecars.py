@@ -12,7 +12,6 @@ only those whose names changed.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from faceorganizer.core.metadata.embedded import read_embedded
 from faceorganizer.core.metadata.orientation import swaps_sides, to_stored
 from faceorganizer.core.metadata.xmp_write import FaceName, sidecar_xmp
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.files import write_atomic
 
 
 class SidecarError(Exception):
@@ -70,12 +70,5 @@ class SidecarWriter:
         path = sidecar_path(target)
         if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
             return path, False
-        handle, temp = tempfile.mkstemp(prefix=".partial-", suffix=".xmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
         return path, True
