@@ -102,6 +102,8 @@ class ReviewDialog(QDialog):
         self._enable(False)
         self._photo_task: Task | None = None
         self._asked: int | None = None  # the face whose photo is shown
+        self._strips: tuple[list[int], list[int]] = ([], [])  # faces of the two groups shown
+        thumbs.ready.connect(self._draw_strips)
         self._task: Task | None = run_task(
             jobs.review_job(catalog_path), self, on_result=self._loaded, on_error=self._failed
         )
@@ -141,18 +143,18 @@ class ReviewDialog(QDialog):
         self._enable(q is not None)
         for label in (self.person, self.caption, self.other, self.other_caption, self.progress):
             label.clear()
+        self._strips = ([], [])
         if q is None:
             self.photo.image = QImage()
             self.photo.update()
             done = "No more questions." if self.queue else "Nothing to ask: no near misses."
             self.question.setText(done)
             return
-        dpr = self.devicePixelRatioF()
         names = self.catalog.person_names()
         name = names.get(q.person_id, "this person")
         faces = self.catalog.faces_of_person(q.person_id)
         self.caption.setText(f"{name}: {_count(len(faces))}")
-        self.person.setPixmap(QPixmap(face_strip(self.thumbs, faces, 72, dpr)))
+        others: list[int] = []
         if q.other_id is None:
             assert q.face_id is not None
             asked = q.face_id
@@ -163,9 +165,17 @@ class ReviewDialog(QDialog):
             other_name = names.get(q.other_id, "this person")
             self.question.setText(f"Are {name} and {other_name} the same person?")
             self.other_caption.setText(f"{other_name}: {_count(len(others))}")
-            self.other.setPixmap(QPixmap(face_strip(self.thumbs, others, 72, dpr)))
+        self._strips = (faces, others)
+        self._draw_strips()
         self._show_photo(asked)
         self.progress.setText(f"{self.position + 1} of {len(self.queue)}")
+
+    def _draw_strips(self) -> None:
+        """The groups' faces (again when thumbnails arrive: they load in the background)."""
+        dpr = self.devicePixelRatioF()
+        for label, faces in zip((self.person, self.other), self._strips, strict=True):
+            if faces:
+                label.setPixmap(QPixmap(face_strip(self.thumbs, faces, 72, dpr)))
 
     def _show_photo(self, face_id: int) -> None:
         """The asked face boxed on a crop of its photo ``CONTEXT`` face widths wider."""
