@@ -91,7 +91,10 @@ def grouping_version(catalog: Catalog, *, remember: bool = False) -> int:
     stored = catalog.get_meta(GROUPING_KEY)
     if stored is not None:
         return int(stored)
-    version = 1 if catalog.persons(include_hidden=True) else GROUPING_VERSION
+    # grouped before = some face sits in a person the grouping chose (names read from
+    # the photos' metadata are locked, so they do not count)
+    grouped = any(p is not None and not locked for p, locked in catalog.assignments().values())
+    version = 1 if grouped else GROUPING_VERSION
     if remember:
         catalog.set_meta(GROUPING_KEY, str(version))
     return version
