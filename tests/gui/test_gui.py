@@ -452,13 +452,16 @@ def test_review_asks_and_yes_applies_the_answer(qtbot, library: MainWindow, cata
     win = library
     outcome: dict[str, object] = {}
 
+    deadline = time.monotonic() + 60
+
     def drive_dialog() -> None:
         dialog = win.commands.review_dialog
-        if dialog is None or not dialog.isVisible() or dialog.current() is None:
-            QTimer.singleShot(50, drive_dialog)
-            return
-        if dialog.photo.image.isNull():  # the crop loads in a worker
-            QTimer.singleShot(50, drive_dialog)
+        ready = dialog is not None and dialog.isVisible() and dialog.current() is not None
+        if not ready or dialog.photo.image.isNull():  # the crop loads in a worker
+            if time.monotonic() < deadline:
+                QTimer.singleShot(50, drive_dialog)
+            elif dialog is not None:
+                dialog.reject()  # the asserts below then say what was missing
             return
         question = dialog.current()
         outcome["question"] = question

@@ -25,6 +25,7 @@ from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.workers import Task, is_running, run_task
 
 CONTEXT = 1.5  # the crop reaches this many face widths beyond the face on each side
+PHOTO_SIDE = 1600  # decoded photo's long side: a crop of it fills the question's canvas
 
 
 class Question(NamedTuple):
@@ -101,7 +102,9 @@ class ReviewDialog(QDialog):
         layout.addLayout(buttons)
         self._enable(False)
         self._photo_task: Task | None = None
+        self.catalog_path = catalog_path
         self._asked: int | None = None  # the face whose photo is shown
+        self._boxes: list[tuple[tuple[float, ...], bool]] = []  # its photo's faces: box, asked
         self._strips: tuple[list[int], list[int]] = ([], [])  # faces of the two groups shown
         thumbs.ready.connect(self._draw_strips)
         self._task: Task | None = run_task(
@@ -178,27 +181,32 @@ class ReviewDialog(QDialog):
                 label.setPixmap(QPixmap(face_strip(self.thumbs, faces, 72, dpr)))
 
     def _show_photo(self, face_id: int) -> None:
-        """The asked face boxed on a crop of its photo ``CONTEXT`` face widths wider."""
+        """The asked face boxed on a crop of its photo ``CONTEXT`` face widths wider; the
+        photo's faces arrive first, then the decoded photo (both from a worker)."""
         self._asked = face_id
-        info = self.catalog.face_info(face_id)
-        box = (float(info["x0"]), float(info["y0"]), float(info["x1"]), float(info["y1"]))
+        self._boxes = []
         self.photo.image = QImage()
         self.photo.message = "Loading…"
         self.photo.update()
         if is_running(self._photo_task):
             self._photo_task.cancel()
-        path = (self.catalog.root or Path()) / str(info["path"])
         self._photo_task = run_task(
-            jobs.photo_job(path, 1600),
+            jobs.photo_job(self.catalog_path, face_id, PHOTO_SIDE),
             self,
-            on_result=lambda picture: self._crop(face_id, box, picture),
+            on_progress=lambda faces: self._faces_arrived(face_id, faces),
+            on_result=lambda picture: self._crop(face_id, picture),
             on_error=lambda exc: self._no_photo(face_id, exc),
         )
 
-    def _crop(self, face_id: int, box: tuple[float, ...], picture: jobs.Picture) -> None:
-        if face_id != self._asked:
+    def _faces_arrived(self, face_id: int, faces: jobs.PhotoFaces) -> None:
+        if face_id == self._asked:
+            self._boxes = [(box, chosen) for box, _name, chosen in faces.boxes]
+
+    def _crop(self, face_id: int, picture: jobs.Picture) -> None:
+        chosen = [box for box, is_asked in self._boxes if is_asked]
+        if face_id != self._asked or not chosen:
             return  # an answer moved on while the photo loaded
-        x0, y0, x1, y1 = box
+        x0, y0, x1, y1 = chosen[0]
         margin = CONTEXT * max(x1 - x0, y1 - y0)
         s = picture.scale
         height, width = picture.rgb.shape[:2]
@@ -213,8 +221,8 @@ class ReviewDialog(QDialog):
         ox, oy = left / s, top / s
         # the asked face boxed, the photo's other faces outlined: which one is meant
         self.photo.boxes = [
-            ((bx0 - ox, by0 - oy, bx1 - ox, by1 - oy), "", face == face_id)
-            for face, (bx0, by0, bx1, by1), _ in self.catalog.faces_in_photo_of(face_id)
+            ((bx0 - ox, by0 - oy, bx1 - ox, by1 - oy), "", is_asked)
+            for (bx0, by0, bx1, by1), is_asked in self._boxes
         ]
         self.photo.update()
 
