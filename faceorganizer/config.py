@@ -19,8 +19,9 @@ ALGORITHMS: dict[str, str] = {"chinese-whispers": "Chinese whispers", "dbscan": 
 DEFAULT_THRESHOLD: dict[str, float] = {"chinese-whispers": 0.525, "dbscan": 0.45}
 
 # "cascade": MTCNN proposes, HOG confirms (HOG's faces, ~10x faster); "hog": dlib's HOG
-# alone; "mtcnn": MTCNN alone (also finds turned and blurred faces).
-DETECTORS: tuple[str, ...] = ("cascade", "hog", "mtcnn")
+# alone; "mtcnn": MTCNN alone (also finds turned and blurred faces); "yunet": OpenCV
+# Zoo's YuNet with its own landmarks (finds profiles, small and blurred faces).
+DETECTORS: tuple[str, ...] = ("cascade", "hog", "mtcnn", "yunet")
 # "sface": OpenCV Zoo's SFace (groups best); "onnx": dlib's ResNet, our conversion (12 ms
 # a face against SFace's 20); "dlib": dlib itself (the reference, ~10x slower than onnx).
 EMBEDDERS: tuple[str, ...] = ("sface", "onnx", "dlib")
