@@ -86,13 +86,11 @@ def ours(root: Path, catalog_path: Path, settings: Settings) -> dict[str, list[B
     catalog = Catalog(catalog_path)
     for _ in scan(catalog, root, settings):
         pass
-    rows = catalog.db.execute(
-        "SELECT files.path, x0, y0, x1, y1 FROM faces JOIN files ON files.id = file_id"
-    ).fetchall()
+    rows = catalog.face_boxes()
     catalog.close()
     boxes: dict[str, list[Box]] = {}
-    for path, *box in rows:
-        boxes.setdefault((root / path).as_posix(), []).append(tuple(box))
+    for path, box in rows:
+        boxes.setdefault((root / path).as_posix(), []).append(box)
     return boxes
 
 

@@ -23,18 +23,11 @@ from faceorganizer.eval import metrics
 def labeled_photos(catalog: Catalog) -> list[tuple[str, int | None, bool]]:
     """(label, predicted person, has a face) of each labeled image, judged by its
     largest face."""
-    rows = catalog.db.execute(
-        "SELECT files.path, faces.person_id, (x1 - x0) * (y1 - y0) AS area FROM files "
-        "LEFT JOIN faces ON faces.file_id = files.id AND faces.ignored = 0 "
-        "WHERE files.status = 'done' ORDER BY files.path, area DESC"
-    ).fetchall()
-    largest: dict[str, tuple[str, int | None, bool]] = {}
-    for path, person, area in rows:
-        label = path.split("/", 1)[0]
-        if "/" not in path or label.startswith("_") or path in largest:
-            continue
-        largest[path] = (label, person, area is not None)
-    return list(largest.values())
+    return [
+        (path.split("/", 1)[0], person, has_face)
+        for path, (has_face, person) in catalog.largest_faces().items()
+        if "/" in path and not path.startswith("_")  # _folders are unlabeled
+    ]
 
 
 def score_photos(photos: list[tuple[str, int | None, bool]]) -> dict[str, Any]:
