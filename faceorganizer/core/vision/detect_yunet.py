@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from faceorganizer.core.vision import model_files
-from faceorganizer.core.vision.align import _similarity
+from faceorganizer.core.vision.align import similarity_transform
 from faceorganizer.core.vision.detect import Detection
 from faceorganizer.core.vision.detect_cascade import HogCheck, distinct, shrunk
 from faceorganizer.core.vision.detect_mtcnn import hog_like_rect
@@ -38,7 +38,7 @@ YUNET_HOG_BOX = (0.0, 0.055, 0.947)
 def dlib_points(yunet_points: np.ndarray) -> np.ndarray:
     """(5, 2) points in dlib's convention for a face whose YuNet points are given: the
     crop aligned by YuNet's points, with SFace's dlib template mapped back into the photo."""
-    m, t = _similarity(ARCFACE, np.asarray(yunet_points, np.float64).reshape(5, 2))
+    m, t = similarity_transform(ARCFACE, np.asarray(yunet_points, np.float64).reshape(5, 2))
     return (TEMPLATE @ m.T + t).astype(np.float32)
 
 
