@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from faceorganizer.config import Settings
+from faceorganizer.config import DETECTORS, Settings
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.sync import SyncReport, sync_catalog
 from faceorganizer.core.store.catalog import Catalog, FileRow
@@ -153,6 +153,25 @@ def embedder_for(catalog: Catalog, settings: Settings) -> Settings:
     return replace(settings, embedder=same_space[0]) if same_space else settings
 
 
+# the detector of catalogs that did not record theirs: the default before YuNet
+UNRECORDED_DETECTOR = "cascade"
+
+
+def detector_for(catalog: Catalog, settings: Settings) -> Settings:
+    """The settings with the detector the library's faces were found with, if it has any.
+
+    Detectors differ in which faces they find and where they put the landmarks, so a
+    library keeps one: a new default never silently detects an old library's new photos
+    another way (its old photos are never detected again anyway). A catalog with faces
+    but no recorded detector was scanned by the cascade, the default then."""
+    recorded = catalog.get_meta("detector")
+    if recorded is None and catalog.dominant_model() is not None:
+        recorded = UNRECORDED_DETECTOR
+    if recorded in DETECTORS and recorded != settings.detector:
+        return replace(settings, detector=recorded)
+    return settings
+
+
 def scan(
     catalog: Catalog,
     root: Path,
@@ -161,7 +180,8 @@ def scan(
     summary: ScanSummary | None = None,
 ) -> Iterator[Progress]:
     """The whole scan of a library folder, as progress events."""
-    settings = embedder_for(catalog, settings or Settings())
+    settings = detector_for(catalog, embedder_for(catalog, settings or Settings()))
+    catalog.set_meta("detector", settings.detector)
     summary = summary if summary is not None else ScanSummary()
     root = root.resolve()
     catalog.set_root(root)
