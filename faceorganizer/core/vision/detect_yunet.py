@@ -45,18 +45,19 @@ def dlib_points(yunet_points: np.ndarray) -> np.ndarray:
 class YunetDetector:
     """YuNet on a copy of the photo at most ``side`` px long; HOG checks each face.
 
-    ``threshold`` is YuNet's face score: OpenCV Zoo's 0.9 misses a sixth of cfp-dev's
-    profiles; at 0.6 it misses 4 of 672 cfp-dev photos and none of faces-dev's or
-    fiw-dev's, reports nothing on faces-dev's no-face photos, and the one hand it took
-    for a face in a group photo scored 0.53 (bench/detectors.py). Faces narrower than
-    ``min_face`` px in the original are dropped: a face of a crowd 11-19 px wide is
+    ``threshold`` is YuNet's face score: OpenCV Zoo's 0.9 misses a third of cfp-dev's
+    profiles; at 0.6, on a 640 px copy, it misses 2 of cfp-dev's 672 photos (4 on an
+    800 px copy, which also costs a fifth more) and none of faces-dev's or fiw-dev's
+    labeled faces, and reports nothing on faces-dev's no-face photos; the one hand it
+    took for a face in a group photo scored 0.53 (bench/detectors.py). Faces narrower
+    than ``min_face`` px in the original are dropped: a face of a crowd 11-19 px wide is
     too small for its descriptor, or the user, to tell who it is, and its descriptor
     costs as much as a portrait's.
     """
 
     name = "yunet"
 
-    def __init__(self, side: int = 800, threshold: float = 0.6, min_face: float = 20) -> None:
+    def __init__(self, side: int = 640, threshold: float = 0.6, min_face: float = 20) -> None:
         self.side = side
         self.min_face = min_face
         path = str(model_files.yunet_detector())
