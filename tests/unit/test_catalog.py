@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from faceorganizer.core.store.backup import backups
 from faceorganizer.core.store.catalog import (
+    _MIGRATIONS,
     SCHEMA_VERSION,
     Catalog,
     CatalogError,
@@ -61,16 +63,23 @@ def test_failed_migration_leaves_version_unchanged(tmp_path: Path) -> None:
     db.close()
 
 
-def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
-    """A catalog written by the first release (schema 1) opens and gains the new index."""
+def test_version_1_catalog_is_upgraded_keeping_its_data_after_a_backup(tmp_path: Path) -> None:
+    """A catalog written by the first release (schema 1) is backed up, then upgraded."""
     path = tmp_path / "v1.sqlite"
-    catalog = Catalog(path)
-    catalog.add_file("a.jpg", 1, 2, "h")
-    catalog.db.executescript("DROP INDEX faces_person_order; PRAGMA user_version = 1;")
-    catalog.close()
+    db = sqlite3.connect(path)
+    db.executescript(_MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    db.execute("INSERT INTO files(path, size, mtime_ns, hash) VALUES ('a.jpg', 1, 2, 'h')")
+    db.commit()
+    db.close()
     upgraded = Catalog(path)
-    assert upgraded.schema_version() == SCHEMA_VERSION == 2
-    assert [f.path for f in upgraded.files()] == ["a.jpg"]
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    assert [(f.path, f.missing) for f in upgraded.files()] == [("a.jpg", False)]
     names = {r[0] for r in upgraded.db.execute("SELECT name FROM sqlite_master")}
-    assert "faces_person_order" in names
+    assert {"faces_person_order", "files_missing"} <= names
     upgraded.close()
+    (saved,) = backups(path)
+    assert saved.name.endswith(f"-before-schema-{SCHEMA_VERSION}.sqlite")
+    old = sqlite3.connect(saved)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("SELECT path FROM files").fetchall() == [("a.jpg",)]
+    old.close()
