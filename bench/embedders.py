@@ -46,13 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality  # noqa: E402
 
 from faceorganizer.config import DEFAULT_THRESHOLD  # noqa: E402
-from faceorganizer.core.grouping.cluster import (  # noqa: E402
-    Constraints,
-    auto_threshold,
-    cluster,
-    knn,
-)
-from faceorganizer.core.vision.align import _similarity  # noqa: E402
+from faceorganizer.core.grouping.cluster import cluster  # noqa: E402
+from faceorganizer.core.grouping.constraints import Constraints  # noqa: E402
+from faceorganizer.core.grouping.knn import knn  # noqa: E402
+from faceorganizer.core.grouping.threshold import auto_threshold  # noqa: E402
+from faceorganizer.core.vision.align import similarity_transform  # noqa: E402
 from faceorganizer.eval import metrics  # noqa: E402
 
 CHIP = 160  # FaceNet's input side
@@ -110,7 +108,7 @@ def _fit(points: np.ndarray, rotate: bool) -> np.ndarray:
     """
     target = TEMPLATE * np.array([1.0, ASPECT])
     if rotate:
-        m, t = _similarity(points, target)
+        m, t = similarity_transform(points, target)
     else:
         pc, tc = points - points.mean(0), target - target.mean(0)
         s = (pc * tc).sum() / max((pc**2).sum(), 1e-9)

@@ -22,6 +22,7 @@ from faceorganizer.core.store.catalog import Catalog, CatalogError, default_cata
 
 if TYPE_CHECKING:
     from faceorganizer.config import Settings
+    from faceorganizer.core.library.names import MetadataReport
     from faceorganizer.core.library.scan import Progress
 
 # The models and the clustering (dlib, onnxruntime, scipy) are imported by the commands
@@ -132,6 +133,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         f"{sync.missing} missing, {sync.returned} back, {summary.processed} processed)"
     )
     print(f"Faces: {stats['faces']}  People: {stats['people']}  Unassigned: {stats['unassigned']}")
+    _print_names(summary.metadata)
     if stats["missing"]:
         print(
             f"Missing: {stats['missing']} photo(s) not found — is the drive connected? Their "
@@ -143,6 +145,23 @@ def cmd_scan(args: argparse.Namespace) -> int:
         for path, reason in problems:
             print(f"  {path}: {reason}")
     return 0
+
+
+def _print_names(report: MetadataReport) -> None:
+    """What the photos' own metadata (XMP face regions) contributed to this scan."""
+    if report.regions:
+        print(
+            f"Names from photo metadata: {report.matched} of {report.regions} named region(s) "
+            f"matched a face, {report.named} face(s) named"
+        )
+    if report.unmatched:
+        print(f"{len(report.unmatched)} named region(s) with no detected face:")
+        for path, name in report.unmatched:
+            print(f"  {path}: {name}")
+    if report.warnings:
+        print(f"{len(report.warnings)} metadata warning(s):")
+        for path, problem in report.warnings:
+            print(f"  {path}: {problem}")
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
@@ -159,7 +178,9 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     catalog = open_existing(resolve_catalog(args))
-    options = Options(Mode(args.mode), args.include_unknown, args.only_named)
+    options = Options(
+        Mode(args.mode), args.include_unknown, args.only_named, args.write_xmp, args.together
+    )
     try:
         steps = export(catalog, Path(args.destination), options)
         with tqdm(unit="photo", desc="Exporting", leave=False, disable=None) as bar:
@@ -179,6 +200,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(
         f"Exported {report.people} folder(s): {report.written} file(s) written, "
         f"{report.already_there} already there."
+        + (f" {report.sidecars} XMP sidecar(s) written." if args.write_xmp else "")
     )
     if report.missing:
         print(
@@ -203,9 +225,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for key in (
         "nmi", "ari", "pairwise_precision", "pairwise_recall", "pairwise_f",
         "bcubed_precision", "bcubed_recall", "bcubed_f",
+        "e2e_pairwise_precision", "e2e_pairwise_recall", "e2e_pairwise_f", "e2e_bcubed_f",
     ):  # fmt: skip
         print(f"{key:<20} {result[key]:.4f}")
-    for key in ("clusters", "faces", "images", "images_without_face"):
+    for key in ("clusters", "faces", "images", "missed"):
         print(f"{key:<20} {result[key]}")
     for stage, seconds in result["seconds"].items():
         print(f"seconds {stage:<12} {seconds:.2f}")
@@ -227,7 +250,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     for key, value in stats.items():
         print(f"{key.capitalize()}: {value}")
     for person in people:
-        print(f"  {person.display_name}: {person.faces} face(s)")
+        print(f"  {person.display_name}: {person.faces} face(s) (id {person.id})")
     print(f"Backups: {len(saved)}" + (f" (newest: {saved[0]})" if saved else ""))
     return 0
 
@@ -301,6 +324,16 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _person_ids(text: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected person ids like 3,17, not {text!r}") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("no person ids given")
+    return ids
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="faceorganizer",
@@ -369,6 +402,19 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("--mode", choices=[m.value for m in Mode], default="copy")
     export_cmd.add_argument("--include-unknown", action="store_true", help="add Unknown/")
     export_cmd.add_argument("--only-named", action="store_true", help="only named people")
+    export_cmd.add_argument(
+        "--write-xmp",
+        action="store_true",
+        help="write <photo>.xmp beside every exported photo with its face names (MWG regions "
+        "and keywords, for digiKam, Lightroom, darktable, Immich)",
+    )
+    export_cmd.add_argument(
+        "--together",
+        type=_person_ids,
+        default=(),
+        metavar="ID,ID",
+        help="only the photos that show all of these people (ids from 'info'), in one folder",
+    )
     export_cmd.set_defaults(run=cmd_export)
 
     eval_cmd = add(

@@ -11,13 +11,14 @@ left alone entirely, with a message.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faceorganizer.core.metadata.xmp_read import sidecar_signature
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.files import content_hash
 from faceorganizer.core.vision.images import is_image_path
 
 
@@ -26,6 +27,7 @@ class FoundFile:
     path: str  # relative to the root, '/' separated
     size: int
     mtime_ns: int
+    sidecars: str = ""  # which XMP sidecars it has, with their sizes and mtimes
 
 
 @dataclass
@@ -52,6 +54,7 @@ def walk_images(root: Path, problems: list[tuple[str, str]] | None = None) -> It
     for folder, dirs, names in os.walk(root, onerror=on_error, followlinks=False):
         dirs.sort()
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        listing = set(names)
         for name in sorted(names):
             path = Path(folder, name)
             if name.startswith(".") or not is_image_path(path):
@@ -63,7 +66,8 @@ def walk_images(root: Path, problems: list[tuple[str, str]] | None = None) -> It
                     problems.append((_relative(path, root), f"cannot read: {exc.strerror}"))
                 continue
             if path.is_file():
-                yield FoundFile(_relative(path, root), info.st_size, info.st_mtime_ns)
+                sidecars = sidecar_signature(Path(folder), name, listing)
+                yield FoundFile(_relative(path, root), info.st_size, info.st_mtime_ns, sidecars)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -71,18 +75,6 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def content_hash(path: Path) -> str | None:
-    """blake2b of the whole file, or None when it cannot be read."""
-    digest = hashlib.blake2b(digest_size=16)
-    try:
-        with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def unplugged_message(found: int, present: int, vanished: int) -> str:
@@ -147,6 +139,7 @@ def sync_catalog(catalog: Catalog, root: Path, *, accept_missing: bool = False) 
     gone = [row.id for row in vanished if row.id not in moved]
     catalog.mark_missing(gone)
     report.missing = len(gone)
+    catalog.update_sidecar_signatures({path: item.sidecars for path, item in found.items()})
     return report
 
 
