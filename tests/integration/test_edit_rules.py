@@ -54,8 +54,10 @@ class EditSequences(RuleBasedStateMachine):
         copy_database(source, path)
         source.close()
         self.catalog = Catalog(path)
+        self.catalog.clear_undo_log()  # the scan's own step (names from XMP) is not the user's
         self.editor = Editor(self.catalog)
-        self.model = Model()
+        named = self.catalog.persons(include_hidden=True)  # XMP names the scan read
+        self.model = Model(names={p.id: p.name for p in named if p.name})
         self.undo_stack: list[Model] = []
         self.redo_stack: list[Model] = []
         self.recent: list[int] = []  # people the user touched, the last one first
