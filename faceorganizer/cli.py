@@ -8,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,16 @@ def resolve_catalog(args: argparse.Namespace) -> Path:
     if record.is_file():
         return Path(record.read_text(encoding="utf-8").strip())
     raise UsageError("no library scanned yet: run 'faceorganizer scan FOLDER' first")
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[Catalog]:
+    """``open_existing`` for the length of a ``with`` block."""
+    catalog = open_existing(path)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
 
 
 def open_existing(path: Path) -> Catalog:
@@ -167,11 +178,8 @@ def _print_names(report: MetadataReport) -> None:
 def cmd_cluster(args: argparse.Namespace) -> int:
     from faceorganizer.core.library.people import recluster
 
-    catalog = open_existing(resolve_catalog(args))
-    try:
+    with opened(resolve_catalog(args)) as catalog:
         result = recluster(catalog, args.algorithm, args.threshold, undoable=True)
-    finally:
-        catalog.close()
     print(f"Faces: {result.faces}  People: {result.people}  Unassigned: {result.unassigned}")
     return 0
 
@@ -237,11 +245,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = resolve_catalog(args)
-    catalog = open_existing(path)
-    try:
+    with opened(path) as catalog:
         stats, root, people = catalog.stats(), catalog.root, catalog.persons()[: args.top]
-    finally:
-        catalog.close()
     saved = [str(b) for b in backup.backups(path)]
     if args.json:
         print(json.dumps({"catalog": str(path), "library": str(root), **stats, "backups": saved}))
@@ -256,11 +261,8 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_people(args: argparse.Namespace) -> int:
-    catalog = open_existing(resolve_catalog(args))
-    try:
+    with opened(resolve_catalog(args)) as catalog:
         people = catalog.persons(include_hidden=True)
-    finally:
-        catalog.close()
     if args.json:
         rows = [{"id": p.id, "name": p.name, "faces": p.faces, "hidden": p.hidden} for p in people]
         print(json.dumps(rows, ensure_ascii=False))
@@ -273,8 +275,7 @@ def cmd_people(args: argparse.Namespace) -> int:
 def cmd_rename(args: argparse.Namespace) -> int:
     from faceorganizer.core.library.edits import Editor
 
-    catalog = open_existing(resolve_catalog(args))
-    try:
+    with opened(resolve_catalog(args)) as catalog:
         try:
             catalog.person(args.person_id)
         except KeyError:
@@ -283,8 +284,6 @@ def cmd_rename(args: argparse.Namespace) -> int:
             ) from None
         Editor(catalog).rename(args.person_id, args.name)
         shown = catalog.person(args.person_id).display_name
-    finally:
-        catalog.close()
     print(f"Person {args.person_id} is now {shown!r} (Undo in the app takes it back)")
     return 0
 
@@ -292,11 +291,8 @@ def cmd_rename(args: argparse.Namespace) -> int:
 def cmd_forget_missing(args: argparse.Namespace) -> int:
     from faceorganizer.core.library.sync import forget_missing
 
-    catalog = open_existing(resolve_catalog(args))
-    try:
+    with opened(resolve_catalog(args)) as catalog:
         forgotten = forget_missing(catalog)
-    finally:
-        catalog.close()
     if forgotten.backup is None:
         print("No missing photos: nothing to forget.")
         return 0

@@ -164,19 +164,18 @@ class EditSequences(RuleBasedStateMachine):
 
     @rule()
     def undo(self) -> None:
-        label = self.editor.undo()
-        assert (label is None) == (not self.undo_stack)
-        if self.undo_stack:
-            self.redo_stack.append(self.model)
-            self.model = self.undo_stack.pop()
+        self.step(self.editor.undo(), self.undo_stack, self.redo_stack)
 
     @rule()
     def redo(self) -> None:
-        label = self.editor.redo()
-        assert (label is None) == (not self.redo_stack)
-        if self.redo_stack:
-            self.undo_stack.append(self.model)
-            self.model = self.redo_stack.pop()
+        self.step(self.editor.redo(), self.redo_stack, self.undo_stack)
+
+    def step(self, label: str | None, back: list[Model], forth: list[Model]) -> None:
+        """Undo (or redo) in the model: the state before the edit, from its own stack."""
+        assert (label is None) == (not back)
+        if back:
+            forth.append(self.model)
+            self.model = back.pop()
 
     # ---------------------------------------------------------------- the app's own steps
     @rule(algorithm=st.sampled_from(["chinese-whispers", "dbscan"]))
