@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from faceorganizer.core.store.catalog import PhotoRow
 from faceorganizer.ui.widgets.photos import PHOTO_ROLE, PhotosView, PhotoThumbnails, date_label
 
