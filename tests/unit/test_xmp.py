@@ -221,3 +221,22 @@ def test_a_sidecar_written_by_exiv2_reads():
     start, end = data.index(b"<mwg-rs:Regions"), data.index(b"</mwg-rs:Regions>")
     (mp,) = parse_regions(data[:start] + data[end + len(b"</mwg-rs:Regions>") :])
     assert mp.name == "Joe Biden" and mp.box == pytest.approx(mwg.box, abs=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF"])
+def test_xmp_inside_png_webp_and_heic_is_read(tmp_path, fmt):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    photo = tmp_path / f"p.{fmt.lower()}"
+    packet = xmp_layouts.lightroom([REGIONS[0]], (64, 48))
+    if fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", packet.decode())
+        Image.new("RGB", (64, 48)).save(photo, pnginfo=info)
+    else:
+        Image.new("RGB", (64, 48)).save(photo, fmt, xmp=packet)
+    found = photo_regions(photo, read_embedded(photo))
+    assert found.regions == [("Ann Smith", pytest.approx(REGIONS[0][1:]))]
