@@ -66,7 +66,9 @@ class PhotosPresenter(QObject):
     def _show(self, ids: tuple[int, ...], photos: list) -> None:
         if ids != self.shown or not self.faces.show_photos.isChecked():
             return  # the selection moved on; a newer read follows
-        self.faces.photos.model_.set_photos(photos)
+        model = self.faces.photos.model_
+        if photos != model.photos:  # a refresh with nothing new keeps the scroll position
+            model.set_photos(photos)
         if not ids:
             title = "Photos"
         else:

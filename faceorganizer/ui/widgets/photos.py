@@ -36,7 +36,7 @@ from faceorganizer.core.store.catalog import PhotoRow
 
 PHOTO_ROLE = Qt.ItemDataRole.UserRole + 20  # the PhotoRow
 TILE = 180  # logical pixels of a photo's square
-CACHE = 600  # thumbnails kept
+CACHE = 240  # thumbnails kept: a few screens' worth, ~0.35 MB each
 Index = QModelIndex | QPersistentModelIndex
 
 
