@@ -16,6 +16,7 @@ from faceorganizer import __version__
 from faceorganizer.config import ALGORITHMS, APP_NAME, DETECTORS, EMBEDDERS
 from faceorganizer.core.library.export import ExportError, Mode, Options, export
 from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
+from faceorganizer.wording import count
 
 if TYPE_CHECKING:
     from faceorganizer.config import Settings
@@ -116,7 +117,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     print(f"Faces: {stats['faces']}  People: {stats['people']}  Unassigned: {stats['unassigned']}")
     problems = errors + summary.sync.unreadable
     if problems:
-        print(f"Skipped {len(problems)} file(s):")
+        print(f"Skipped {count(len(problems), 'file')}:")
         for path, reason in problems:
             print(f"  {path}: {reason}")
     return 0
@@ -154,7 +155,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         catalog.close()
     print(
-        f"Exported {report.people} folder(s): {report.written} file(s) written, "
+        f"Exported {count(report.people, 'folder')}: {count(report.written, 'file')} written, "
         f"{report.already_there} already there."
     )
     for path, reason in report.failed:
@@ -192,7 +193,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         for key, value in catalog.stats().items():
             print(f"{key.capitalize()}: {value}")
         for person in catalog.persons()[: args.top]:
-            print(f"  {person.display_name}: {person.faces} face(s)")
+            print(f"  {person.display_name}: {count(person.faces, 'face')}")
     finally:
         catalog.close()
     return 0
