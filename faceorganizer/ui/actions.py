@@ -26,7 +26,7 @@ class Command:
     shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()
     icon: str = ""  # resources/icons/<icon>.svg
     tip: str = ""
-    short: str = ""  # toolbar text
+    short: str = ""  # toolbar text: the start of ``text`` (one name per command)
     local: bool = False  # shortcut only where the faces grid has focus
 
 
@@ -42,8 +42,8 @@ COMMANDS = (
             "Write one folder per person", "Export"),
     Command("quit", "&Quit", "close", ("Ctrl+Q",)),
     Command("undo", "&Undo", "undo", (Key.Undo,), "undo", short="Undo"),
-    Command("redo", "&Redo", "redo", ("Ctrl+Shift+Z", Key.Redo), "redo",
-            short="Redo"),
+    # Ctrl+Shift+Z everywhere; also the platform's own key (Ctrl+Y on Windows)
+    Command("redo", "&Redo", "redo", (Key.Redo, "Ctrl+Shift+Z"), "redo", short="Redo"),
     Command("rename", "Re&name Person", "rename_current", ("F2",), "rename",
             "Give the person a name (F2)", "Rename"),
     Command("merge", "&Merge People", "merge_selected", ("Ctrl+M",), "merge",
@@ -52,15 +52,15 @@ COMMANDS = (
             "Hide people you do not care about"),
     Command("split_auto", "Split &Automatically…", "split_automatically", ("Ctrl+Shift+S",),
             "split", "Split a mixed-up person into groups", "Split…"),
-    Command("split", "&Split Off Selected Faces", "split_selected_faces", ("Ctrl+N",),
+    Command("split", "&New Person from Selected Faces", "split_selected_faces", ("Ctrl+N",),
             "new-person", "Make a new person of the selected faces", "New Person"),
-    Command("move", "Mo&ve Faces To…", "move_to_dialog", ("Ctrl+Shift+M",), "move-to",
-            "Move the selected faces to another person", "Move To…"),
+    Command("move", "Mo&ve To…", "move_to_dialog", ("Ctrl+Shift+M",), "move-to",
+            "Move the selected faces to another person"),
     Command("not_person", "Not &This Person", "not_this_person", (Key.Delete,),
             "not-person", "Take the selected faces out of this person for good",
-            "Not Them", local=True),
+            local=True),
     Command("not_face", "Not a &Face", "not_a_face", ("Shift+Del",), "not-face",
-            "The selection is not a face: ignore it everywhere", "Not a Face", local=True),
+            "The selection is not a face: ignore it everywhere", local=True),
     Command("open_photo", "Show &Photo", "open_selected_photo", ("Return",), "photo",
             "Show the photo the face comes from", local=True),
     Command("people_tab", "&People", "show_people_tab", ("Ctrl+1",)),
@@ -95,6 +95,18 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
 
 
+def key_sequences(shortcuts: tuple[str | QKeySequence.StandardKey, ...]) -> list[QKeySequence]:
+    """The keys of a command, each once: a key listed twice (literally and as the
+    platform's standard key, e.g. Redo = Ctrl+Shift+Z on Linux) makes Qt call the
+    shortcut ambiguous and do nothing."""
+    keys: list[QKeySequence] = []
+    for shortcut in shortcuts:
+        key = QKeySequence(shortcut)
+        if not key.isEmpty() and key not in keys:
+            keys.append(key)
+    return keys
+
+
 def build_actions(window: MainWindow) -> dict[str, QAction]:
     """One QAction per command, connected to the window's method of the same name."""
     actions: dict[str, QAction] = {}
@@ -102,7 +114,7 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         action = QAction(command.text, window)
         if command.icon:
             action.setIcon(icon(command.icon))
-        action.setShortcuts([QKeySequence(s) for s in command.shortcuts])
+        action.setShortcuts(key_sequences(command.shortcuts))
         if command.tip:
             action.setStatusTip(command.tip)
             action.setToolTip(command.tip)
