@@ -52,7 +52,7 @@ from faceorganizer.core.grouping.cluster import (  # noqa: E402
     cluster,
     knn,
 )
-from faceorganizer.core.vision.align import _similarity  # noqa: E402
+from faceorganizer.core.vision.align import similarity_transform  # noqa: E402
 from faceorganizer.eval import metrics  # noqa: E402
 
 CHIP = 160  # FaceNet's input side
@@ -110,7 +110,7 @@ def _fit(points: np.ndarray, rotate: bool) -> np.ndarray:
     """
     target = TEMPLATE * np.array([1.0, ASPECT])
     if rotate:
-        m, t = _similarity(points, target)
+        m, t = similarity_transform(points, target)
     else:
         pc, tc = points - points.mean(0), target - target.mean(0)
         s = (pc * tc).sum() / max((pc**2).sum(), 1e-9)

@@ -34,7 +34,7 @@ from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.vision import model_files
 from faceorganizer.core.vision.images import is_image_path
-from faceorganizer.eval.evaluation import labeled_faces, score
+from faceorganizer.eval.evaluation import labeled_photos, score, score_photos
 
 DEFAULT_FOLDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "faces-dev"
 Box = tuple[float, float, float, float]
@@ -86,13 +86,11 @@ def ours(root: Path, catalog_path: Path, settings: Settings) -> dict[str, list[B
     catalog = Catalog(catalog_path)
     for _ in scan(catalog, root, settings):
         pass
-    rows = catalog.db.execute(
-        "SELECT files.path, x0, y0, x1, y1 FROM faces JOIN files ON files.id = file_id"
-    ).fetchall()
+    rows = catalog.face_boxes()
     catalog.close()
     boxes: dict[str, list[Box]] = {}
-    for path, *box in rows:
-        boxes.setdefault((root / path).as_posix(), []).append(tuple(box))
+    for path, box in rows:
+        boxes.setdefault((root / path).as_posix(), []).append(box)
     return boxes
 
 
@@ -125,7 +123,7 @@ def main() -> int:
         our_seconds = time.perf_counter() - started
         our_peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         catalog = Catalog(Path(temp) / "bench.sqlite")
-        our_f = score(*labeled_faces(catalog)[:2])
+        our_f = score_photos(labeled_photos(catalog))
         catalog.close()
 
         started = time.perf_counter()

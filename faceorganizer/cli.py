@@ -176,9 +176,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for key in (
         "nmi", "ari", "pairwise_precision", "pairwise_recall", "pairwise_f",
         "bcubed_precision", "bcubed_recall", "bcubed_f",
+        "e2e_pairwise_precision", "e2e_pairwise_recall", "e2e_pairwise_f", "e2e_bcubed_f",
     ):  # fmt: skip
         print(f"{key:<20} {result[key]:.4f}")
-    for key in ("clusters", "faces", "images", "images_without_face"):
+    for key in ("clusters", "faces", "images", "missed"):
         print(f"{key:<20} {result[key]}")
     for stage, seconds in result["seconds"].items():
         print(f"seconds {stage:<12} {seconds:.2f}")

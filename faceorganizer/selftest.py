@@ -65,8 +65,7 @@ class SelfTest:
 
         self.finder = FaceFinder(Settings())  # cascade detector, 5-point landmarks, SFace
         dlib.face_recognition_model_v1(str(model_files.resnet_descriptor()))  # older libraries
-        dlib.cnn_face_detection_model_v1(str(model_files.mmod_detector()))
-        return "HOG + MTCNN detectors, 5-point landmarks, SFace and ResNet descriptors, MMOD"
+        return "HOG + MTCNN detectors, 5-point landmarks, SFace and ResNet descriptors"
 
     def sample_photo(self) -> str:
         from faceorganizer.config import Settings

@@ -20,6 +20,7 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports  # the layer contracts in pyproject.toml
 status=0
 .venv/bin/python -m pytest -q -m "not packaging" "$@" || status=$?
 if [ "$status" = 5 ]; then echo "no tests were collected" >&2; exit 1; fi

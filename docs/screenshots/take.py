@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sqlite3
 import sys
 import tempfile
 from collections import Counter
@@ -35,10 +34,9 @@ def prepare_catalog(source: Path | None, work: Path) -> Path:
 
     path = work / "catalog.sqlite"
     if source is not None:
-        src, dst = sqlite3.connect(source), sqlite3.connect(path)
-        src.backup(dst)
-        src.close()
-        dst.close()
+        original = Catalog(source, readonly=True)
+        original.backup_to(path)
+        original.close()
         catalog = Catalog(path)
     else:
         catalog = Catalog(path, root=FACES_DEV)
@@ -55,8 +53,7 @@ def prepare_catalog(source: Path | None, work: Path) -> Path:
         if not name.startswith("_") and "person" not in name:  # anonymised folders
             editor.rename(person.id, name)
     # The rename log is not what the screenshots should offer to undo.
-    catalog.db.execute("DELETE FROM edits")
-    catalog.db.commit()
+    catalog.clear_undo_log()
     catalog.close()
     return path
 

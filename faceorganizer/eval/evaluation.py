@@ -20,23 +20,30 @@ from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.eval import metrics
 
 
-def labeled_faces(catalog: Catalog) -> tuple[list[str], list[int | None], int, int]:
-    """(label, predicted person) of the largest face of each labeled image, the number
-    of labeled images, and how many of those have no face at all."""
-    rows = catalog.db.execute(
-        "SELECT files.path, faces.person_id, (x1 - x0) * (y1 - y0) AS area FROM files "
-        "LEFT JOIN faces ON faces.file_id = files.id AND faces.ignored = 0 "
-        "WHERE files.status = 'done' ORDER BY files.path, area DESC"
-    ).fetchall()
-    largest: dict[str, tuple[str, int | None, bool]] = {}
-    for path, person, area in rows:
-        label = path.split("/", 1)[0]
-        if "/" not in path or label.startswith("_") or path in largest:
-            continue
-        largest[path] = (label, person, area is not None)
-    found = [(label, person) for label, person, has_face in largest.values() if has_face]
-    missing = sum(1 for _, _, has_face in largest.values() if not has_face)
-    return [f[0] for f in found], [f[1] for f in found], len(largest), missing
+def labeled_photos(catalog: Catalog) -> list[tuple[str, int | None, bool]]:
+    """(label, predicted person, has a face) of each labeled image, judged by its
+    largest face."""
+    return [
+        (path.split("/", 1)[0], person, has_face)
+        for path, (has_face, person) in catalog.largest_faces().items()
+        if "/" in path and not path.startswith("_")  # _folders are unlabeled
+    ]
+
+
+def score_photos(photos: list[tuple[str, int | None, bool]]) -> dict[str, Any]:
+    """Scores over the faces found (the existing keys), the same scores end to end
+    (``e2e_*``: a photo with no face found, or whose face joined no person, is missing
+    from its person's folder, so it counts as a cluster of its own), and ``missed``."""
+    found = [(label, person) for label, person, has_face in photos if has_face]
+    result = score([label for label, _ in found], [person for _, person in found])
+    e2e = score([label for label, _, _ in photos], [person for _, person, _ in photos])
+    result.update({f"e2e_{key}": e2e[key] for key in E2E_KEYS})
+    missed = len(photos) - len(found)
+    result.update(images=len(photos), images_without_face=missed, missed=missed)
+    return result
+
+
+E2E_KEYS = ("pairwise_precision", "pairwise_recall", "pairwise_f", "bcubed_f")
 
 
 def evaluate_folder(
@@ -51,15 +58,13 @@ def evaluate_folder(
             summary = ScanSummary()
             for _ in scan(catalog, folder, settings, summary=summary):
                 pass
-            truth, predicted, images, missing = labeled_faces(catalog)
-            result = score(truth, predicted)
+            photos = labeled_photos(catalog)
             stats = catalog.stats()
         finally:
             catalog.close()
+    result = score_photos(photos)
     result.update(
         faces=stats["faces"],
-        images=images,
-        images_without_face=missing,
         seconds={k: round(v, 3) for k, v in summary.seconds.items()},
     )
     return result

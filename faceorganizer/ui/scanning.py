@@ -74,10 +74,7 @@ class ScanCommands:
     def _scan_result(self: MainWindow, summary: object) -> None:
         self.last_summary = summary
         if getattr(summary, "cancelled", False):
-            pending = 0
-            if self.catalog is not None:
-                query = "SELECT COUNT(*) FROM files WHERE status = 'pending'"
-                pending = self.catalog.db.execute(query).fetchone()[0]
+            pending = self.catalog.pending_count() if self.catalog is not None else 0
             photos = f"{pending} photo{'s' if pending != 1 else ''}"
             self.statusBar().showMessage(
                 f"Scan stopped: {photos} left. Rescan (F5) continues from there.", 10000

@@ -53,10 +53,13 @@ def test_eval_json_has_the_documented_keys(faces_dev: Path, tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     keys = "nmi ari pairwise_precision pairwise_recall pairwise_f bcubed_precision "
-    keys += "bcubed_recall bcubed_f clusters faces images images_without_face seconds"
+    keys += "bcubed_recall bcubed_f clusters faces images images_without_face seconds "
+    keys += "e2e_pairwise_precision e2e_pairwise_recall e2e_pairwise_f e2e_bcubed_f missed"
     assert set(keys.split()) <= set(report)
     assert report["images"] == 4
     assert report["pairwise_f"] == pytest.approx(1.0)
+    assert report["missed"] == 0
+    assert report["e2e_bcubed_f"] == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ def test_export_copies_per_person_and_never_touches_originals(
         rows = list(csv.DictReader(stream))
     assert len(rows) >= report.written
     assert {r["person"] for r in rows} >= {"Top/Person"}
-    assert not list(dest.rglob(".partial-*"))
+    assert not list(dest.rglob(".*.tmp"))
 
     again = run_export(catalog, dest, Options(include_unknown=True))
     assert again.written == 0

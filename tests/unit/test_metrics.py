@@ -91,3 +91,22 @@ def test_length_mismatch_raises():
 
 def test_empty_input():
     assert metrics.pairwise_prf(np.array([], int), np.array([], int)) == (1.0, 1.0, 1.0)
+
+
+def test_end_to_end_counts_a_photo_without_a_face_or_person_as_its_own_cluster():
+    from faceorganizer.eval.evaluation import score_photos
+
+    # A's three photos: two grouped, one with no face found; B's two: one face, one
+    # face that joined no person. Over the faces found: A A | B noise.
+    photos = [("A", 7, True), ("A", 7, True), ("A", None, False), ("B", 9, True), ("B", None, True)]
+    result = score_photos(photos)
+    assert result["missed"] == result["images_without_face"] == 1
+    assert result["images"] == 5
+    # found faces A A B B(noise): true pairs 1 + 1, together 1 -> recall 1/2, precision 1
+    assert result["pairwise_f"] == pytest.approx(2 / 3)
+    # end to end A A A(alone) B B(alone): true pairs 3 + 1, together 1 -> recall 1/4
+    assert result["e2e_pairwise_precision"] == pytest.approx(1.0)
+    assert result["e2e_pairwise_f"] == pytest.approx(2 * 0.25 / 1.25)
+    # BCubed recall per photo: 2/3 2/3 1/3 1/2 1/2 -> 8/3 / 5; precision 1
+    recall = (2 / 3 + 2 / 3 + 1 / 3 + 1 / 2 + 1 / 2) / 5
+    assert result["e2e_bcubed_f"] == pytest.approx(2 * recall / (1 + recall))

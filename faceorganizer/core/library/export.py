@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from faceorganizer.core.store.catalog import Catalog, default_person_name
+from faceorganizer.core.store.files import atomic_path
 
 UNKNOWN_FOLDER = "Unknown"
 MANIFEST = "manifest.csv"
@@ -143,14 +144,8 @@ def _write(source: Path, target: Path, mode: Mode) -> None:
     elif mode is Mode.HARDLINK:
         os.link(source, target)
     else:
-        handle, temp = tempfile.mkstemp(prefix=".partial-", dir=target.parent)
-        os.close(handle)
-        try:
+        with atomic_path(target) as temp:
             shutil.copy2(source, temp)  # copy2 keeps the mtime
-            os.replace(temp, target)
-        except BaseException:
-            Path(temp).unlink(missing_ok=True)
-            raise
 
 
 def export(
@@ -202,15 +197,15 @@ def export(
 
 
 def _write_manifest(destination: Path, rows: list[list[str]]) -> None:
-    handle, temp = tempfile.mkstemp(prefix=".manifest-", dir=destination, text=True)
     try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as stream:
+        with (
+            atomic_path(destination / MANIFEST) as temp,
+            temp.open("w", newline="", encoding="utf-8") as stream,
+        ):
             writer = csv.writer(stream)
             writer.writerow(["source", "destination", "person", "x0", "y0", "x1", "y1"])
             writer.writerows(rows)
-        os.replace(temp, destination / MANIFEST)
     except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
         raise ExportError(f"cannot write the manifest: {exc.strerror}") from exc
 
 

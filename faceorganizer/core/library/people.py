@@ -130,9 +130,9 @@ def recluster(
     for person in used - {None}:
         if person >= next_id:
             change.persons[person] = (None, 0)
-    for row in catalog.db.execute("SELECT id FROM persons WHERE name IS NULL"):
-        if row[0] not in used:
-            change.persons[int(row[0])] = None  # unnamed person left empty: drop it
+    for person in catalog.unnamed_persons():
+        if person not in used:
+            change.persons[person] = None  # unnamed person left empty: drop it
     editor.apply(f"Re-cluster ({algorithm})", change, undoable=undoable)
     stats = catalog.stats()
     return ClusterResult(stats["faces"], stats["people"], stats["unassigned"])

@@ -7,13 +7,13 @@ faces (and the user's edits on them). Files that are gone are forgotten.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.files import content_hash
 from faceorganizer.core.vision.images import is_image_path
 
 
@@ -65,18 +65,6 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
-
-
-def content_hash(path: Path) -> str | None:
-    """blake2b of the whole file, or None when it cannot be read."""
-    digest = hashlib.blake2b(digest_size=16)
-    try:
-        with path.open("rb") as stream:
-            for block in iter(lambda: stream.read(1 << 20), b""):
-                digest.update(block)
-    except OSError:
-        return None
-    return digest.hexdigest()
 
 
 def sync_catalog(catalog: Catalog, root: Path) -> SyncReport:

@@ -207,6 +207,15 @@ class Catalog:
     def integrity_ok(self) -> bool:
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of this catalog at ``path`` (SQLite online backup: safe
+        while others read or write)."""
+        target = sqlite3.connect(path)
+        try:
+            self.db.backup(target)
+        finally:
+            target.close()
+
     # ------------------------------------------------------------------ meta
     def get_meta(self, key: str) -> str | None:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
@@ -320,6 +329,24 @@ class Catalog:
         ).fetchall()
         return [(str(r[0]), str(r[1])) for r in rows]
 
+    def pending_count(self) -> int:
+        """Photos still to process: what a stopped scan left."""
+        row = self.db.execute("SELECT COUNT(*) FROM files WHERE status = 'pending'").fetchone()
+        return int(row[0])
+
+    def largest_faces(self) -> dict[str, tuple[bool, int | None]]:
+        """Relative path -> (has a usable face, person of its largest one) for each
+        processed photo: what a one-person-per-photo evaluation compares."""
+        rows = self.db.execute(
+            "SELECT files.path, faces.person_id, (x1 - x0) * (y1 - y0) AS area FROM files "
+            "LEFT JOIN faces ON faces.file_id = files.id AND faces.ignored = 0 "
+            "WHERE files.status = 'done' ORDER BY files.path, area DESC"
+        )
+        largest: dict[str, tuple[bool, int | None]] = {}
+        for path, person, area in rows:
+            largest.setdefault(str(path), (area is not None, person))
+        return largest
+
     # ------------------------------------------------------------------ faces
     def face_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM faces").fetchone()[0])
@@ -391,6 +418,48 @@ class Catalog:
             raise KeyError(face_id)
         return dict(row)
 
+    def usable_face_count(self) -> int:
+        """Faces that are not marked "not a face"."""
+        return int(self.db.execute("SELECT COUNT(*) FROM faces WHERE ignored = 0").fetchone()[0])
+
+    def faces_in_photo_of(self, face_id: int) -> list[tuple[int, tuple[float, ...], int | None]]:
+        """(face id, box, person id) of every usable face in the photo this face is from."""
+        rows = self.db.execute(
+            "SELECT id, x0, y0, x1, y1, person_id FROM faces WHERE file_id = "
+            "(SELECT file_id FROM faces WHERE id = ?) AND ignored = 0 ORDER BY id",
+            (face_id,),
+        )
+        return [(int(r[0]), (r[1], r[2], r[3], r[4]), r[5]) for r in rows]
+
+    def face_boxes(self) -> list[tuple[str, tuple[float, ...]]]:
+        """(relative path, box) of every detected face, ignored ones included."""
+        rows = self.db.execute(
+            "SELECT files.path, x0, y0, x1, y1 FROM faces JOIN files ON files.id = file_id "
+            "ORDER BY faces.id"
+        )
+        return [(str(r[0]), (r[1], r[2], r[3], r[4])) for r in rows]
+
+    def person_ids(self, face_ids: np.ndarray) -> np.ndarray:
+        """Person id per face (-1 = none or unknown face), e.g. to colour the map.
+
+        One string from SQLite parsed by numpy: ten times faster than 50 000 Python rows.
+        """
+        face_ids = np.asarray(face_ids, np.int64)
+        if not len(face_ids):
+            return np.zeros(0, np.int64)
+        cursor = self.db.cursor()
+        cursor.row_factory = None
+        text = cursor.execute(
+            "SELECT group_concat(id || ',' || COALESCE(person_id, -1)) FROM faces"
+        ).fetchone()[0]
+        if not text:
+            return np.full(len(face_ids), -1, np.int64)
+        table = np.array(text.split(","), dtype=np.int64).reshape(-1, 2)
+        table = table[np.argsort(table[:, 0])]
+        where = np.clip(np.searchsorted(table[:, 0], face_ids), 0, len(table) - 1)
+        found = table[where, 0] == face_ids
+        return np.where(found, table[where, 1], -1).astype(np.int64)
+
     # ------------------------------------------------------------------ persons
     def persons(self, include_hidden: bool = False) -> list[PersonSummary]:
         """People with at least one face, largest first."""
@@ -429,6 +498,22 @@ class Catalog:
         rows = self.db.execute("SELECT id, name FROM persons")
         return {int(r[0]): (r[1] or default_person_name(int(r[0]))) for r in rows}
 
+    def unnamed_persons(self) -> list[int]:
+        return [int(r[0]) for r in self.db.execute("SELECT id FROM persons WHERE name IS NULL")]
+
+    def unknown_faces(self) -> tuple[int, int | None]:
+        """(count, cover face) of usable faces that belong to no person yet."""
+        row = self.db.execute(
+            "SELECT COUNT(*), (SELECT id FROM faces WHERE person_id IS NULL AND ignored = 0 "
+            "ORDER BY score DESC, id LIMIT 1) FROM faces WHERE person_id IS NULL AND ignored = 0"
+        ).fetchone()
+        return int(row[0]), None if row[1] is None else int(row[1])
+
+    def clear_undo_log(self) -> None:
+        """Forget every recorded edit (the edits stay applied; they just cannot be undone)."""
+        with self.transaction():
+            self.db.execute("DELETE FROM edits")
+
     # ------------------------------------------------------------------ layout
     def layout(self) -> dict[int, tuple[float, float]]:
         return {int(r[0]): (r[1], r[2]) for r in self.db.execute("SELECT * FROM layout")}
@@ -446,13 +531,11 @@ class Catalog:
         one = self.db.execute
         return {
             "files": one("SELECT COUNT(*) FROM files").fetchone()[0],
-            "pending": one("SELECT COUNT(*) FROM files WHERE status = 'pending'").fetchone()[0],
+            "pending": self.pending_count(),
             "errors": one("SELECT COUNT(*) FROM files WHERE status = 'error'").fetchone()[0],
-            "faces": one("SELECT COUNT(*) FROM faces WHERE ignored = 0").fetchone()[0],
+            "faces": self.usable_face_count(),
             "people": len(self.persons()),
-            "unassigned": one(
-                "SELECT COUNT(*) FROM faces WHERE person_id IS NULL AND ignored = 0"
-            ).fetchone()[0],
+            "unassigned": self.unknown_faces()[0],
         }
 
 

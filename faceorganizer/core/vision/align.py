@@ -38,7 +38,7 @@ _PYR_TAPS = np.array([1, 4, 6, 4, 1], dtype=np.float32)
 Rect = tuple[float, float, float, float]
 
 
-def _similarity(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def similarity_transform(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Least-squares rotation+scale+translation mapping src points onto dst (Umeyama)."""
     mean_src, mean_dst = src.mean(axis=0), dst.mean(axis=0)
     src_c, dst_c = src - mean_src, dst - mean_dst
@@ -61,7 +61,7 @@ def chip_location(
     """Where the chip lies in the image: dlib's chip_details (rectangle, rotation angle)."""
     pts = np.asarray(landmarks5, dtype=np.float64).reshape(5, 2)
     chip_pts = (padding + _MEAN_FACE_5) / (2 * padding + 1) * size
-    m, t = _similarity(chip_pts, pts)
+    m, t = similarity_transform(chip_pts, pts)
     angle = math.atan2(m[1, 0], m[0, 0])
     scale = math.hypot(m[0, 0], m[1, 0])
     cx, cy = m @ np.array([size / 2, size / 2]) + t

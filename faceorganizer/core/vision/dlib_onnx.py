@@ -1,7 +1,7 @@
 """Convert dlib's face-recognition ResNet (``dlib_face_recognition_resnet_model_v1.dat``) to ONNX.
 
-Why: dlib runs this network single-threaded on the CPU, while onnxruntime uses every core
-(or a GPU), so the same 128-D descriptors come out several times faster. The descriptors
+Why: dlib runs this network single-threaded on the CPU, while onnxruntime uses every core,
+so the same 128-D descriptors come out several times faster. The descriptors
 stay in dlib's space, so catalog embeddings made by either backend are interchangeable.
 
 The reader below follows dlib's serialization format:
@@ -35,7 +35,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from faceorganizer.core.vision.model_cache import CONVERTER_VERSION, sha256, write_atomic
+from faceorganizer import __version__
+from faceorganizer.core.store.files import sha256, write_atomic
 
 OPSET = 17
 IR_VERSION = 8
@@ -411,7 +412,7 @@ def build_onnx(net: DlibNet, doc: str = "") -> onnx.ModelProto:
         graph,
         opset_imports=[helper.make_opsetid("", OPSET)],
         producer_name="faceorganizer.dlib_onnx",
-        producer_version=str(CONVERTER_VERSION),
+        producer_version=__version__,
         doc_string=doc,
     )
     model.ir_version = IR_VERSION

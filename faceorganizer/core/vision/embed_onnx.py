@@ -21,16 +21,6 @@ from faceorganizer.core.vision.model_files import DLIB_RESNET
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
 
-# Accelerators worth using when this onnxruntime build offers them, best first. Others
-# listed by get_available_providers() (e.g. Azure, a remote endpoint) are not local compute.
-_ACCELERATORS = (
-    "CUDAExecutionProvider",
-    "ROCMExecutionProvider",
-    "DmlExecutionProvider",
-    "CoreMLExecutionProvider",
-    "OpenVINOExecutionProvider",
-)
-
 
 def _session_options(threads: int | None) -> ort.SessionOptions:
     opts = ort.SessionOptions()
@@ -42,15 +32,7 @@ def _session_options(threads: int | None) -> ort.SessionOptions:
 
 
 def _make_session(path: Path, threads: int | None) -> ort.InferenceSession:
-    """Session on the best available accelerator, falling back to the CPU silently."""
-    available = ort.get_available_providers()
-    accelerators = [p for p in _ACCELERATORS if p in available]
-    if accelerators:
-        try:
-            providers = [*accelerators, "CPUExecutionProvider"]
-            return ort.InferenceSession(str(path), _session_options(threads), providers=providers)
-        except Exception:  # broken driver / missing runtime libraries: use the CPU
-            pass
+    """A CPU session: the onnxruntime wheel the app depends on has no GPU providers."""
     return ort.InferenceSession(
         str(path), _session_options(threads), providers=["CPUExecutionProvider"]
     )
@@ -69,7 +51,6 @@ class OnnxEmbedder:
         self.model_path = Path(model_path) if model_path is not None else cached_resnet_onnx()
         self._session = _make_session(self.model_path, threads)
         self._input = self._session.get_inputs()[0].name
-        self.providers: list[str] = self._session.get_providers()
 
     def embed_chips(self, chips: np.ndarray) -> np.ndarray:
         """Descriptors for aligned (n, 150, 150, 3) RGB chips (uint8 or 0..255 floats)."""

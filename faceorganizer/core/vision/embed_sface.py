@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from faceorganizer.core.vision.align import _similarity
+from faceorganizer.core.vision.align import similarity_transform
 from faceorganizer.core.vision.model_cache import cached_sface_onnx
 from faceorganizer.core.vision.model_files import SFACE
 
@@ -36,7 +36,7 @@ SCALE = 0.5
 def sface_chip(rgb: np.ndarray, landmarks5: np.ndarray) -> np.ndarray:
     """Aligned 112 x 112 RGB crop; a face larger than the crop is shrunk by area averaging
     first, as bilinear warping alone would alias it."""
-    m, t = _similarity(np.asarray(landmarks5, np.float64), TEMPLATE)
+    m, t = similarity_transform(np.asarray(landmarks5, np.float64), TEMPLATE)
     warp = np.hstack([m, t[:, None]])
     scale = float(np.sqrt(abs(np.linalg.det(m))))
     if scale < 0.8:

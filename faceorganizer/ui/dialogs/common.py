@@ -160,18 +160,9 @@ class PhotoViewer(QDialog):
         self.canvas = PhotoCanvas(self)
         layout.addWidget(self.canvas, 1)
         names = catalog.person_names()
-        rows = catalog.db.execute(
-            "SELECT f.id, f.x0, f.y0, f.x1, f.y1, f.person_id FROM faces f WHERE f.file_id = "
-            "(SELECT file_id FROM faces WHERE id = ?) AND f.ignored = 0",
-            (face_id,),
-        ).fetchall()
         self.canvas.boxes = [
-            (
-                (r[1], r[2], r[3], r[4]),
-                names.get(r[5], "") if r[5] is not None else "",
-                r[0] == face_id,
-            )
-            for r in rows
+            (box, names.get(person, "") if person is not None else "", other == face_id)
+            for other, box, person in catalog.faces_in_photo_of(face_id)
         ]
         bar = QHBoxLayout()
         bar.setContentsMargins(12, 0, 12, 0)

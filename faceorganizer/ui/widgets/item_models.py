@@ -67,15 +67,9 @@ def load_people(catalog: Catalog, show_hidden: bool, unknown: bool = True) -> li
         for p in catalog.persons(include_hidden=show_hidden)
     ]
     if unknown:
-        count = catalog.db.execute(
-            "SELECT COUNT(*) FROM faces WHERE person_id IS NULL AND ignored = 0"
-        ).fetchone()[0]
-        if count:
-            cover = catalog.db.execute(
-                "SELECT id FROM faces WHERE person_id IS NULL AND ignored = 0 "
-                "ORDER BY score DESC, id LIMIT 1"
-            ).fetchone()[0]
-            rows.append(Row(None, UNKNOWN_LABEL, False, False, int(count), int(cover)))
+        count, cover = catalog.unknown_faces()
+        if cover is not None:
+            rows.append(Row(None, UNKNOWN_LABEL, False, False, count, cover))
     return rows
 
 

@@ -1,0 +1,68 @@
+"""A catalog written by an earlier faceorganizer opens, migrates and keeps the user's work.
+
+tests/fixtures/catalog-v2.sqlite was made by the code of 2026-12-01 (commit bd6696d,
+schema 2): ``faceorganizer scan`` of six faces-dev photos (three of Barack Obama, two of
+Joe Biden, and obama_and_biden.jpg, which also shows a stranger), then with its Editor:
+person 1 renamed "Barack Obama", the stranger's face (8) moved to a new person (4), person
+2 renamed "Joe Biden" and that rename undone. Every later migration must carry it forward.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from faceorganizer.core.library.edits import Editor
+from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog
+from faceorganizer.core.vision.model_files import SFACE
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalog-v2.sqlite"
+
+
+@pytest.fixture
+def old_catalog(tmp_path: Path) -> Catalog:
+    copy = tmp_path / "catalog.sqlite"
+    shutil.copyfile(FIXTURE, copy)  # the committed file itself is never written
+    catalog = Catalog(copy)
+    yield catalog
+    catalog.close()
+
+
+def test_old_catalog_is_migrated(old_catalog: Catalog) -> None:
+    assert old_catalog.schema_version() == SCHEMA_VERSION
+    assert old_catalog.integrity_ok()
+
+
+def test_files_faces_and_people_survive(old_catalog: Catalog) -> None:
+    assert [f.path for f in old_catalog.files("done")] == [
+        "Barack_Obama/frec__obama.jpg",
+        "Barack_Obama/frec__obama1.jpg",
+        "Barack_Obama/frec__obama2.jpg",
+        "Joe_Biden/frec__biden.jpg",
+        "Joe_Biden/frec__biden2.jpg",
+        "_group/frec__obama_and_biden.jpg",
+    ]
+    face_ids, _, vectors = old_catalog.embeddings()
+    assert face_ids.tolist() == list(range(1, 9)) and vectors.shape == (8, 128)
+    assert old_catalog.dominant_model() == SFACE
+    assert all(old_catalog.thumbnail(int(f)) for f in face_ids)
+    assert old_catalog.person_names()[1] == "Barack Obama"
+    assert old_catalog.person(2).name is None  # its rename was undone
+    assert old_catalog.faces_of_person(4) == [8]
+    assert old_catalog.face_state([1, 2, 3, 6, 8]) == {f: (1, 1, 0) for f in (1, 2, 3, 6)} | {
+        8: (4, 1, 0)
+    }
+
+
+def test_undo_log_survives_and_still_works(old_catalog: Catalog) -> None:
+    editor = Editor(old_catalog)
+    assert editor.undo_label() == "Move 1 face(s)"
+    assert editor.redo_label() == "Rename to 'Joe Biden'"
+    assert editor.undo() == "Move 1 face(s)"
+    assert old_catalog.face_state([8]) == {8: (3, 0, 0)}  # back with the stranger's person
+    assert editor.undo() == "Rename to 'Barack Obama'"
+    assert old_catalog.person(1).name is None
+    assert editor.redo() == "Rename to 'Barack Obama'"
+    assert old_catalog.person_names()[1] == "Barack Obama"
