@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -257,9 +256,7 @@ def _install_library(catalog: Catalog, folder: Path) -> Path:
     """The scanned catalog where the app keeps the catalog of ``folder``."""
     path = default_catalog_path(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    target = sqlite3.connect(path)
-    catalog.db.backup(target)
-    target.close()
+    catalog.backup_to(path)
     return path
 
 
