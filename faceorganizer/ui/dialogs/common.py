@@ -269,10 +269,14 @@ class ThresholdSlider(QWidget):
         self.valueChanged.emit(self.value())
 
 
-def face_strip(thumbs: Thumbnails, face_ids: list[int], side: int, dpr: float) -> QPixmap:
-    """A row of up to 10 thumbnails: what a group looks like at a glance."""
+def face_strip(
+    thumbs: Thumbnails, face_ids: list[int], side: int, dpr: float, width: int = 0
+) -> QPixmap:
+    """A row of up to 10 thumbnails: what a group looks like at a glance; ``width``
+    slots wide when given (so strips of different lengths line up on the left)."""
     shown = face_ids[:10]
-    strip = QPixmap(round((side + 4) * len(shown) * dpr), round(side * dpr))
+    slots = max(width, len(shown))
+    strip = QPixmap(round((side + 4) * slots * dpr), round(side * dpr))
     strip.fill(Qt.GlobalColor.transparent)
     strip.setDevicePixelRatio(dpr)
     painter = QPainter(strip)
@@ -317,8 +321,13 @@ class SplitDialog(QDialog):
         self.status.setObjectName("previewCount")
         layout.addWidget(self.status)
         self.list = QListWidget()
+        # one group a row, its caption under the faces (beside them it ran off the side)
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.TopToBottom)
+        self.list.setWrapping(False)
+        self.list.setMovement(QListView.Movement.Static)
         self.list.setIconSize(QSize(10 * 68, 64))
-        self.list.setSpacing(4)
+        self.list.setSpacing(6)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         layout.addWidget(self.list, 1)
         self.buttons = QDialogButtonBox(
@@ -351,9 +360,10 @@ class SplitDialog(QDialog):
         for number, group in enumerate(groups, start=1):
             note = f"stays {self.name}" if number == 1 else "new person"
             item = QListWidgetItem(
-                QPixmap(face_strip(self.thumbs, group, 64, dpr)),
+                QPixmap(face_strip(self.thumbs, group, 64, dpr, width=10)),
                 f"Group {number}: {count(len(group), 'face')} — {note}",
             )
+            item.setTextAlignment(Qt.AlignmentFlag.AlignLeft)
             self.list.addItem(item)
         if len(groups) > 1:
             self.status.setText(
