@@ -39,3 +39,4 @@ def test_a_scan_does_not_count_skipped_photos_as_processed() -> None:
     summary = ScanSummary(processed=6, skipped=[(f"bad{i}.jpg", "not an image") for i in range(3)])
     assert summary.outcome() == "3 new or changed photos read, 3 skipped"
     assert ScanSummary(processed=1).outcome() == "1 new or changed photo read"
+    assert ScanSummary().outcome() == "no new or changed photos"

@@ -55,6 +55,8 @@ class ScanSummary:
     def outcome(self) -> str:
         """Like "3 new or changed photos read, 3 skipped": a photo that could not be read
         is not counted as done."""
+        if not self.processed and not self.skipped:
+            return "no new or changed photos"
         failed = len(self.skipped) - len(self.sync.unreadable)  # while reading faces
         text = f"{count(self.processed - failed, 'new or changed photo')} read"
         return text + (f", {len(self.skipped):,} skipped" if self.skipped else "")
