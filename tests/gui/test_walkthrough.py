@@ -151,8 +151,7 @@ def test_move_to_chooses_nobody_until_the_user_does(
     qtbot, library: MainWindow, catalog: Catalog
 ) -> None:
     rows = load_people(catalog, show_hidden=False)
-    dialog = MoveToDialog(rows, library.thumbs, library)
-    qtbot.addWidget(dialog)
+    dialog = MoveToDialog(rows, library.thumbs, library)  # goes with the window
     dialog.show()
     qtbot.waitExposed(dialog)
     assert dialog.view.selectionModel().selectedIndexes() == []
@@ -168,6 +167,8 @@ def test_move_to_chooses_nobody_until_the_user_does(
     assert dialog.chosen().data(PERSON_ID_ROLE) == target.person_id
     QTest.keyClick(dialog.filter, Qt.Key.Key_Return)
     assert dialog.choice == target.person_id and not dialog.isVisible()
+    dialog.deleteLater()  # as the window does: before the library's catalog closes
+    qtbot.wait(10)
 
 
 # ---------------------------------------------------------------------- 2. face drags
