@@ -129,15 +129,16 @@ def _print_names(report: MetadataReport) -> None:
     """What the photos' own metadata (XMP face regions) contributed to this scan."""
     if report.regions:
         print(
-            f"Names from photo metadata: {report.matched} of {report.regions} named region(s) "
-            f"matched a face, {report.named} face(s) named"
+            f"Names from photo metadata: {report.matched} of "
+            f"{count(report.regions, 'named region')} matched a face, "
+            f"{count(report.named, 'face')} named"
         )
     if report.unmatched:
-        print(f"{len(report.unmatched)} named region(s) with no detected face:")
+        print(f"{count(len(report.unmatched), 'named region')} with no detected face:")
         for path, name in report.unmatched:
             print(f"  {path}: {name}")
     if report.warnings:
-        print(f"{len(report.warnings)} metadata warning(s):")
+        print(f"{count(len(report.warnings), 'metadata warning')}:")
         for path, problem in report.warnings:
             print(f"  {path}: {problem}")
 
@@ -178,7 +179,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(
         f"Exported {count(report.people, 'folder')}: {count(report.written, 'file')} written, "
         f"{report.already_there} already there."
-        + (f" {report.sidecars} XMP sidecar(s) written." if args.write_xmp else "")
+        + (f" {count(report.sidecars, 'XMP sidecar')} written." if args.write_xmp else "")
     )
     for path, reason in report.failed:
         print(f"  failed {path}: {reason}")
