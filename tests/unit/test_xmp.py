@@ -9,6 +9,8 @@ from xml.etree.ElementTree import fromstring
 import numpy as np
 import pytest
 import xmp_layouts
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageOps
 
 from faceorganizer.core.library.names import match_regions
@@ -140,6 +142,34 @@ def test_huge_and_broken_sidecars_are_warnings(tmp_path):
     assert found.regions == []
     assert f"larger than {MAX_XMP_BYTES >> 20} MB" in found.warnings[0]
     assert "not valid XML" in found.warnings[1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=400),
+        st.builds(
+            lambda cut, junk: xmp_layouts.digikam(REGIONS, (400, 300))[:cut] + junk,
+            st.integers(0, 1500),
+            st.binary(max_size=40),
+        ),
+    )
+)
+def test_any_bytes_give_regions_or_an_xmp_error(data):
+    """Garbage, cut-off and spliced packets: a list of sane regions or XmpError, nothing
+    else (no other exception type escapes to the scan)."""
+    try:
+        regions = parse_regions(data)
+    except XmpError:
+        return
+    for region in regions:
+        assert region.name and 0 <= region.box[0] < region.box[2] <= 1
+        assert 0 <= region.box[1] < region.box[3] <= 1
+
+
+def test_a_packet_of_endless_regions_is_cut_to_a_sane_number():
+    many = [(f"P{i}", 0.1, 0.1, 0.2, 0.2) for i in range(2000)]
+    assert len(parse_regions(xmp_layouts.lightroom(many, (10, 10)))) == 500
 
 
 # ---------------------------------------------------------------- writing

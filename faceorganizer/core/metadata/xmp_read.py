@@ -24,6 +24,8 @@ from defusedxml.ElementTree import fromstring
 from faceorganizer.core.metadata.orientation import Box
 
 MAX_XMP_BYTES = 4 << 20  # real sidecars are a few kB; Lightroom's with develop settings < 1 MB
+MAX_REGIONS = 500  # per photo: a crowd is a few dozen tagged faces; more is not a real tag list
+MAX_NAME = 200  # characters of a name kept
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 MWG_RS = "http://www.metadataworkinggroup.com/schemas/regions/"
@@ -85,7 +87,7 @@ def parse_regions(data: bytes) -> list[Region]:
     """The named face regions of one XMP packet. MWG regions win over Microsoft's when
     a packet has both (digiKam writes both, with the same faces)."""
     root = _parse(data)
-    return _mwg_regions(root) or _mp_regions(root)
+    return (_mwg_regions(root) or _mp_regions(root))[:MAX_REGIONS]
 
 
 def _parse(data: bytes) -> Element:
@@ -123,7 +125,7 @@ def _text(node: Element, name: str) -> str | None:
         if child is None:
             return None
         value = child.text or ""
-    return value.strip()
+    return value.strip()[:MAX_NAME].strip()
 
 
 def _struct(node: Element, name: str) -> Element | None:
