@@ -10,6 +10,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.controller import LibraryController, ScanStage
 from faceorganizer.ui.dialogs.common import SkippedFilesDialog
 from faceorganizer.ui.widgets.panels import ScanStatus
+from faceorganizer.wording import count
 
 
 class ScanPresenter(QObject):
@@ -67,11 +68,10 @@ class ScanPresenter(QObject):
                 lambda library: library.catalog.pending_count(), self._stopped_message
             )
         else:
-            processed = getattr(summary, "processed", 0)
-            self._say(f"Scan complete: {processed} new or changed photo(s) processed", 8000)
+            self._say(f"Scan complete: {summary.outcome()}", 8000)  # type: ignore[attr-defined]
 
     def _stopped_message(self, pending: int) -> None:
-        photos = f"{pending} photo{'s' if pending != 1 else ''}"
+        photos = count(pending, "photo")
         self._say(f"Scan stopped: {photos} left. Rescan (F5) continues from there.", 10000)
 
     def _say(self, text: str, ms: int) -> None:
@@ -82,8 +82,7 @@ class ScanPresenter(QObject):
         problems = self.skipped_files()
         if problems:
             self.skipped_label.setText(
-                f"<a href='#'>{len(problems)} file{'s' if len(problems) != 1 else ''} "
-                "skipped — why?</a>"
+                f"<a href='#'>{count(len(problems), 'file')} skipped — why?</a>"
             )
         self.skipped_label.setVisible(bool(problems))
 

@@ -33,6 +33,6 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow
 
 @pytest.fixture
 def library(qtbot, window: MainWindow, catalog: Catalog) -> MainWindow:
-    with qtbot.waitSignal(window.refreshed, timeout=10_000):
+    with qtbot.waitSignal(window.browser.refreshed, timeout=10_000):
         assert window.open_catalog(catalog.path)
     return window

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
@@ -28,27 +28,12 @@ from faceorganizer.core.library import layout, runtime
 from faceorganizer.core.library.scan import ScanSummary, scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import jobs
-from faceorganizer.ui.app import create_application
 from faceorganizer.ui.browser import MapSelection, PersonFaces
 from faceorganizer.ui.controller import Activity, ScanStage
 from faceorganizer.ui.main_window import MainWindow
 from faceorganizer.ui.widgets.item_models import PERSON_MIME, encode_ids
 
 SCAN_TIMEOUT_MS = 240_000
-
-
-@pytest.fixture
-def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MainWindow:
-    """A main window with private settings and a private per-user data dir."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
-    create_application([])
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(settings)
-    qtbot.addWidget(win)
-    win.resize(1200, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def drop_folder(win: MainWindow, folder: Path) -> None:
@@ -167,13 +152,6 @@ def test_drop_folder_scan_cancel_resume(qtbot, window: MainWindow, small_library
 
 
 # ---------------------------------------------------------------------- edits
-
-
-@pytest.fixture
-def library(qtbot, window: MainWindow, catalog: Catalog) -> MainWindow:
-    with qtbot.waitSignal(window.browser.refreshed, timeout=10_000):
-        assert window.open_catalog(catalog.path)
-    return window
 
 
 def select_people(win: MainWindow, person_ids: list[int]) -> None:

@@ -30,7 +30,7 @@ STRICTER, LOOSER = "← more people (stricter)", "fewer people (looser) →"
 
 
 def wait_refreshed(qtbot, win: MainWindow, action) -> None:  # noqa: ANN001 - a callable
-    with qtbot.waitSignal(win.refreshed, timeout=30_000):
+    with qtbot.waitSignal(win.browser.refreshed, timeout=30_000):
         action()
 
 
@@ -38,7 +38,7 @@ def select_people(win: MainWindow, person_ids: list[int]) -> None:
     view = win.people.view
     view.clearSelection()
     for person in person_ids:
-        index = win.person_index(person)
+        index = win.browser.person_index(person)
         assert index is not None
         view.selectionModel().select(index, view.selectionModel().SelectionFlag.Select)
 
@@ -121,11 +121,11 @@ def test_split_opens_at_the_grouping_threshold_and_undoes_a_wrong_merge(
     select_people(win, [first.id, second.id])
     wait_refreshed(qtbot, win, win.act["merge"].trigger)
     assert len(catalog.faces_of_person(first.id)) == first.faces + second.faces
-    win.show_person(first.id, select_tile=True)
+    win.browser.show_person(first.id, select_tile=True)
     seen: dict[str, object] = {}
 
     def drive() -> None:
-        dialog = win.split_dialog
+        dialog = win.commands.split_dialog
         busy = dialog is None or not dialog.isVisible() or not dialog.groups
         if busy or (dialog._task is not None and dialog._task.running):
             QTimer.singleShot(50, drive)
@@ -182,7 +182,8 @@ def test_face_drag_highlights_the_tile_it_lands_on_and_never_scrolls(
     was highlighted."""
     win = library
     source = catalog.persons()[0]
-    win.show_person(source.id, select_tile=True)
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_person(source.id, select_tile=True)
     face = win.faces.model.face_ids()[0]
     mime = win.faces.model.mimeData([win.faces.model.index(0, 0)])
     view = win.people.view
@@ -212,7 +213,7 @@ def test_face_drag_highlights_the_tile_it_lands_on_and_never_scrolls(
     assert view.drop_target is not None and view.drop_target.data(PERSON_ID_ROLE) == target
     assert view.viewport().grab().toImage() != unlit  # the tile is lit up
 
-    with qtbot.waitSignal(win.refreshed, timeout=30_000):
+    with qtbot.waitSignal(win.browser.refreshed, timeout=30_000):
         QApplication.sendEvent(view.viewport(), QDropEvent(QPointF(pos), move, mime, left, none))
     assert catalog.face_state([face])[face][0] == target
     assert view.drop_target is None
@@ -268,13 +269,14 @@ def test_a_relaunch_reopens_the_last_library(
     window.settings.setValue("recent/folders", [str(faces_dev)])
     relaunched = MainWindow(window.settings)  # what the next launch starts with
     qtbot.addWidget(relaunched)
-    with qtbot.waitSignal(relaunched.refreshed, timeout=30_000):
+    with qtbot.waitSignal(relaunched.browser.refreshed, timeout=30_000):
         assert reopen_last_library(relaunched)
     assert relaunched.stack.currentIndex() == 1
-    assert relaunched.root == faces_dev
+    assert relaunched.controller.root == faces_dev
     shown = [r.person_id for r in relaunched.people.model.rows() if r.person_id is not None]
     assert shown == [p.id for p in catalog.persons()]
-    qtbot.waitUntil(lambda: not relaunched.is_scanning(), timeout=120_000)  # looked for news
+    # it looks for new photos, too
+    qtbot.waitUntil(lambda: not relaunched.controller.is_scanning(), timeout=120_000)
 
     # The folder's drive is not plugged in: the library opens from its catalog anyway.
     gone = tmp_path / "unplugged"
@@ -282,7 +284,7 @@ def test_a_relaunch_reopens_the_last_library(
     window.settings.setValue("recent/folders", [str(gone)])
     again = MainWindow(window.settings)
     qtbot.addWidget(again)
-    with qtbot.waitSignal(again.refreshed, timeout=30_000):
+    with qtbot.waitSignal(again.browser.refreshed, timeout=30_000):
         assert reopen_last_library(again)
     assert "is not there" in again.statusBar().currentMessage()
     assert again.people.model.rowCount() >= len(shown)

@@ -356,12 +356,10 @@ class SplitDialog(QDialog):
     def _show(self, groups: list[list[int]]) -> None:
         self.groups = groups
         self.list.clear()
-        dpr = self.devicePixelRatioF()
         for number, group in enumerate(groups, start=1):
             note = f"stays {self.name}" if number == 1 else "new person"
             item = QListWidgetItem(
-                QPixmap(face_strip(self.thumbs, group, 64, dpr, width=10)),
-                f"Group {number}: {count(len(group), 'face')} — {note}",
+                self._strip(group), f"Group {number}: {count(len(group), 'face')} — {note}"
             )
             item.setTextAlignment(Qt.AlignmentFlag.AlignLeft)
             self.list.addItem(item)
@@ -378,9 +376,12 @@ class SplitDialog(QDialog):
 
     def _redraw_strips(self) -> None:
         """Thumbnails arrived: draw the groups' strips with them."""
-        dpr = self.devicePixelRatioF()
         for row, group in enumerate(self.groups[: self.list.count()]):
-            self.list.item(row).setIcon(QPixmap(face_strip(self.thumbs, group, 64, dpr)))
+            self.list.item(row).setIcon(self._strip(group))
+
+    def _strip(self, group: list[int]) -> QPixmap:
+        """Ten slots wide, so the strips of all groups line up on the left."""
+        return face_strip(self.thumbs, group, 64, self.devicePixelRatioF(), width=10)
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"Cannot split: {exc}")

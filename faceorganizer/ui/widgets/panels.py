@@ -193,6 +193,7 @@ class FacesPanel(QWidget):
         layout.setSpacing(0)
         header, self.title, self.count = _header(NO_FACES_TITLE)
         self.person_bar = QWidget()  # Rename, Split…: only while a person is shown
+        self.person_bar.hide()
         self.person_buttons = QHBoxLayout(self.person_bar)
         self.person_buttons.setContentsMargins(0, 0, 0, 0)
         self.person_buttons.setSpacing(2)
