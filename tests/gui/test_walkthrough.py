@@ -311,3 +311,71 @@ def test_thumbnails_are_stored_big_enough_for_200_percent(
     assert np.median(sides) >= 240
     tile = library.thumbs.pixmap(catalog.persons()[0].cover_face, 120, 2.0, 12)
     assert (tile.width(), tile.devicePixelRatio()) == (240, 2.0)
+
+
+# ---------------------------------------------------------------------- 5. panels
+
+
+def heading(win: MainWindow) -> tuple[str, str, bool]:
+    faces = win.faces
+    return faces.title.text(), faces.count.text(), faces.person_bar.isVisibleTo(win)
+
+
+def test_the_faces_panel_shows_only_what_is_there(
+    qtbot, window: MainWindow, catalog: Catalog
+) -> None:
+    """No "Unknown — 0 faces" before a choice, no person left open once gone (emptied,
+    hidden), and Rename / Split… only beside a person's faces."""
+    win = window
+    assert heading(win) == ("Faces", "", False)
+    with qtbot.waitSignal(win.browser.refreshed, timeout=10_000):
+        win.open_catalog(catalog.path)
+    first, second, third = catalog.persons()[:3]
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_person(second.id, select_tile=True)
+    assert heading(win) == (win.browser.person_name(second.id), f"{second.faces} faces", True)
+
+    # Every face taken out: the person is gone, and so is the open grid.
+    win.browser.select_faces(win.faces.model.face_ids())
+    wait_refreshed(qtbot, win, win.act["not_person"].trigger)
+    assert catalog.faces_of_person(second.id) == []
+    assert heading(win) == ("Faces", "", False)
+    assert win.faces.model.rowCount() == 0 and not win.act["rename"].isEnabled()
+
+    # Unknown (now holding those faces) is no person: nothing to rename or split.
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_person(None, select_tile=True)
+    assert heading(win) == ("Unknown", f"{second.faces} faces", False)
+
+    # Hidden (and hidden people not shown): closed too.
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_person(third.id, select_tile=True)
+    wait_refreshed(qtbot, win, win.act["hide"].trigger)
+    assert heading(win) == ("Faces", "", False)
+
+    # A map selection: faces of several people, so no person's buttons.
+    picked = catalog.faces_of_person(first.id)[:2] + catalog.faces_of_person(None)[:1]
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_selection(picked)
+    assert heading(win) == ("Selected on the map", "3 faces", False)
+
+
+# ---------------------------------------------------------------------- 6. map tab width
+
+
+def test_the_map_tab_never_widens_the_window(qtbot, library: MainWindow, catalog: Catalog):
+    """The map's help line gives way (it pushed the window from 1280 to 1335 px and ran
+    into the layout status)."""
+    win = library
+    win.resize(1280, 820)
+    win.tabs.setCurrentIndex(1)
+    win.map.status.setText("Quick preview — computing the UMAP layout…")
+    picked = [f for p in catalog.persons()[:5] for f in catalog.faces_of_person(p.id)]
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_selection(picked)  # the selection bar shows all its buttons
+    qtbot.wait(100)
+    assert win.width() == 1280
+    assert win.minimumSizeHint().width() <= 1280
+    help_line, status = win.map.help, win.map.status
+    assert help_line.geometry().right() < status.geometry().left()
+    assert status.width() >= status.sizeHint().width()  # the status is never cut
