@@ -62,8 +62,9 @@ class SkippedFilesDialog(QDialog):
         self.resize(760, 420)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"Skipped: {count(len(problems), 'file')}. "
-            "Fix or remove them and scan again (F5); everything else is already sorted."
+            f"{count(len(problems), 'problem')}: photos that were skipped, and face names "
+            "in photo metadata (XMP) that could not be used. Fix or remove them and scan "
+            "again (F5); everything else is already sorted."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
