@@ -34,15 +34,6 @@ def wait_refreshed(qtbot, win: MainWindow, action) -> None:  # noqa: ANN001 - a 
         action()
 
 
-def select_people(win: MainWindow, person_ids: list[int]) -> None:
-    view = win.people.view
-    view.clearSelection()
-    for person in person_ids:
-        index = win.browser.person_index(person)
-        assert index is not None
-        view.selectionModel().select(index, view.selectionModel().SelectionFlag.Select)
-
-
 # ---------------------------------------------------------------------- 1. Redo's key
 
 
@@ -118,8 +109,7 @@ def test_split_opens_at_the_grouping_threshold_and_undoes_a_wrong_merge(
     win = library
     first, second = catalog.persons()[:2]
     before = {p: set(catalog.faces_of_person(p)) for p in (first.id, second.id)}
-    select_people(win, [first.id, second.id])
-    wait_refreshed(qtbot, win, win.act["merge"].trigger)
+    wait_refreshed(qtbot, win, lambda: win.commands.merge_people([first.id, second.id]))
     assert len(catalog.faces_of_person(first.id)) == first.faces + second.faces
     win.browser.show_person(first.id, select_tile=True)
     seen: dict[str, object] = {}
