@@ -149,8 +149,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if stats["missing"]:
         print(
             f"Missing: {count(stats['missing'], 'photo')} not found — is the drive connected? "
-            "Their "
-            "faces and people are kept; 'faceorganizer forget-missing' removes them."
+            "Their faces and people are kept; 'faceorganizer forget-missing' removes them."
         )
     problems = errors + summary.sync.unreadable
     if problems:
