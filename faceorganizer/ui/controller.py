@@ -148,6 +148,7 @@ class LibraryController(QObject):
         self.catalog_path, self.root = Path(path), root
         self.last_summary = None
         self.snapshot = None
+        self._refreshing = self._refresh_wanted = False  # reads of the old one are dropped
         self.map_layout.invalidate()
         worker = SerialWorker(lambda: jobs.Library.open(Path(path), root), jobs.Library.close, self)
         worker.broken.connect(lambda exc: self._open_failed(worker, exc))
