@@ -248,6 +248,10 @@ class LibraryController(QObject):
         """Reads and edits queued or in flight."""
         return 0 if self.worker is None else self.worker.pending()
 
+    def refreshing(self) -> bool:
+        """A read of the views' state is under way or asked for."""
+        return self._refreshing or self._refresh_wanted
+
     def refresh(self) -> None:
         """Read what the views show once more; requests meanwhile merge into one read."""
         if self.worker is None or self._closing:
