@@ -331,4 +331,10 @@ class Browser(QObject):
         else:
             self.people.count.setText("No people yet")
         self.people.hint.setVisible(self.controller.is_scanning() and not people)
-        self.load_faces(then=self.refreshed.emit)
+        self.load_faces(then=self._shown_latest)
+
+    def _shown_latest(self) -> None:
+        """``refreshed`` only for the newest read: an older one may finish after a newer
+        request (say, Show Hidden) and must not pass for its answer."""
+        if not self.controller.refreshing():
+            self.refreshed.emit()

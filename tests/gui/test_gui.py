@@ -458,11 +458,11 @@ def test_review_asks_and_yes_moves_the_face(qtbot, library: MainWindow, catalog:
 def test_map_click_and_rubber_band_select_in_grid(
     qtbot, library: MainWindow, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ):
-    # UMAP itself runs in the helper process (slow to compile); here the map must take
-    # its positions from the catalog's cache, and compute + cache them when missing.
-    monkeypatch.setattr(
-        runtime, "in_helper", lambda fn, *args, cancelled: layout.pca_layout(args[0])
-    )
+    # The layout runs in the helper process, UMAP slow to compile; here it runs in this
+    # process with PCA for UMAP: the map must take its positions from the catalog's cache,
+    # and compute + cache them when missing.
+    monkeypatch.setattr(runtime, "in_helper", lambda fn, *args, cancelled: fn(*args))
+    monkeypatch.setattr(layout, "umap_layout", layout.pca_layout)
     win = library
     with qtbot.waitSignal(win.mapping.layout_ready, timeout=60_000):
         win.tabs.setCurrentIndex(1)
