@@ -30,6 +30,7 @@ from faceorganizer.core.vision.finder import (
     process_in_worker,
 )
 from faceorganizer.core.vision.model_cache import cached_resnet_onnx, cached_sface_onnx
+from faceorganizer.wording import count
 
 
 @dataclass(frozen=True)
@@ -47,18 +48,27 @@ CRASH_MESSAGE = "crashed the face detector (skipped)"
 @dataclass
 class ScanSummary:
     sync: SyncReport = field(default_factory=SyncReport)
-    processed: int = 0
+    processed: int = 0  # photos looked at, read or not
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     cancelled: bool = False
     metadata: MetadataReport = field(default_factory=MetadataReport)
+
+    def outcome(self) -> str:
+        """Like "3 new or changed photos read, 3 skipped": a photo that could not be read
+        is not counted as done."""
+        if not self.processed and not self.skipped:
+            return "no new or changed photos"
+        failed = len(self.skipped) - len(self.sync.unreadable)  # while reading faces
+        text = f"{count(self.processed - failed, 'new or changed photo')} read"
+        return text + (f", {len(self.skipped):,} skipped" if self.skipped else "")
 
 
 class _WorkerCrash(Exception):
     """A worker process died (a native crash in a decoder or model) with these files in flight."""
 
     def __init__(self, rows: list[FileRow]) -> None:
-        super().__init__(f"worker died with {len(rows)} file(s) in flight")
+        super().__init__(f"worker died with {count(len(rows), 'file')} in flight")
         self.rows = rows
 
 
