@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -27,6 +28,7 @@ from faceorganizer.core.library.export import ExportError, ExportReport, Mode, O
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
+from faceorganizer.wording import count
 
 MODES = (
     (Mode.COPY, "Copy photos", "Independent copies; uses disk space"),
@@ -36,13 +38,20 @@ MODES = (
 
 
 class ExportDialog(QDialog):
-    """Choose where and how, watch the progress, open the result."""
+    """Choose where and how, watch the progress, open the result. With ``together``
+    (person ids), only the photos that show all of those people, in one folder."""
 
     def __init__(
-        self, catalog_path: Path, settings: QSettings, parent: QWidget | None = None
+        self,
+        catalog_path: Path,
+        settings: QSettings,
+        parent: QWidget | None = None,
+        together: tuple[int, ...] = (),
+        names: str = "",
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export People to Folders")
+        self.together = together
+        self.setWindowTitle("Export Photos Together" if together else "Export People to Folders")
         self.setMinimumWidth(560)
         self.catalog_path = catalog_path
         self.settings = settings
@@ -53,8 +62,12 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         add_intro(
             layout,
-            "One folder per person, each with every photo that person is in. "
-            "Your original photos are never moved or changed.",
+            (
+                f"One folder, “{names}”, with every photo that shows all of them. "
+                if together
+                else "One folder per person, each with every photo that person is in. "
+            )
+            + "Your original photos are never moved or changed.",
         )
 
         form = QFormLayout()
@@ -84,8 +97,16 @@ class ExportDialog(QDialog):
         self.include_unknown.setChecked(settings.value("export/unknown", False, bool))
         self.only_named = QCheckBox("Only people I have named")
         self.only_named.setChecked(settings.value("export/named", False, bool))
-        form.addRow("People:", self.only_named)
-        form.addRow("", self.include_unknown)
+        if not together:
+            form.addRow("People:", self.only_named)
+            form.addRow("", self.include_unknown)
+        self.write_xmp = QCheckBox("Write names for other photo apps (digiKam, Lightroom, …)")
+        self.write_xmp.setToolTip(
+            "Puts PHOTO.xmp beside every exported photo with its people's names and face "
+            "areas; the originals and their folders are never written to"
+        )
+        self.write_xmp.setChecked(settings.value("export/xmp", False, bool))
+        form.addRow("Names:", self.write_xmp)
         layout.addLayout(form)
 
         self.progress = QProgressBar()
@@ -95,6 +116,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         self.result = QLabel()
         self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result.hide()
         layout.addWidget(self.result)
 
@@ -117,7 +139,13 @@ class ExportDialog(QDialog):
     def options(self) -> Options:
         checked = self.modes.checkedButton()
         mode = Mode(checked.property("mode")) if checked else Mode.COPY
-        return Options(mode, self.include_unknown.isChecked(), self.only_named.isChecked())
+        return Options(
+            mode,
+            self.include_unknown.isChecked() and not self.together,
+            self.only_named.isChecked() and not self.together,
+            self.write_xmp.isChecked(),
+            self.together,
+        )
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -140,8 +168,9 @@ class ExportDialog(QDialog):
         options = self.options()
         self.settings.setValue("export/destination", str(destination))
         self.settings.setValue("export/mode", options.mode.value)
-        self.settings.setValue("export/unknown", options.include_unknown)
-        self.settings.setValue("export/named", options.only_named)
+        self.settings.setValue("export/unknown", self.include_unknown.isChecked())
+        self.settings.setValue("export/named", self.only_named.isChecked())
+        self.settings.setValue("export/xmp", options.write_xmp)
         self.report, self.error = None, None
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -169,9 +198,12 @@ class ExportDialog(QDialog):
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
         text = (
-            f"{'Stopped' if cancelled else 'Done'}: {self.report.people} folder(s), "
-            f"{self.report.written} photo(s) written, {self.report.already_there} already there."
+            f"{'Stopped' if cancelled else 'Done'}: {count(self.report.people, 'folder')}, "
+            f"{count(self.report.written, 'photo')} written, "
+            f"{self.report.already_there:,} already there, in {html.escape(self.folder())}."
         )
+        if self.write_xmp.isChecked():
+            text += f" {count(self.report.sidecars, 'name file')} (.xmp) written or updated."
         if self.report.failed:
             text += f"<br><b>{len(self.report.failed)} failed</b>, e.g. " + ", ".join(
                 f"{path} ({why})" for path, why in self.report.failed[:3]
@@ -190,8 +222,25 @@ class ExportDialog(QDialog):
             message = f"The export stopped because of an unexpected error:\n{exc}"
         QMessageBox.warning(self, "Export failed", message)
 
+    def folder(self) -> str:
+        return str(Path(self.destination.text().strip()).expanduser())
+
     def open_destination(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(self.destination.text().strip()))
+        """Show the result in the file manager; without one (a bare desktop, no
+        xdg-open) say where the folder is, with the path ready to copy."""
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder())):
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("Open Folder")
+        box.setText("No file manager could open the folder. The people's folders are in:")
+        box.setInformativeText(self.folder())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        copy = box.addButton("Copy Path", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.folder()))
+        self.folder_message = box  # reachable for tests
+        box.open()
 
     def reject(self) -> None:
         """Cancel stops a running export first (keeps what was written)."""

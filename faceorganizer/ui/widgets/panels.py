@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -23,9 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer.ui.widgets.item_models import FacesModel, PeopleModel
+from faceorganizer.ui.widgets.photos import PhotosView, PhotoThumbnails
 from faceorganizer.ui.widgets.scatter import ScatterView
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.widgets.views import FacesView, PeopleView
+from faceorganizer.wording import count
+
+NO_FACES_TITLE = "Faces"
 
 
 class EmptyPage(QWidget):
@@ -110,6 +115,27 @@ class EmptyPage(QWidget):
         self.drop_zone.style().polish(self.drop_zone)
 
 
+class ElidedLabel(QLabel):
+    """One line of text that gives way: cut with "…" when the space is short (the full
+    text in the tooltip) instead of pushing the window wider or running into its
+    neighbour."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setToolTip(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+
+
 def _header(title: str) -> tuple[QHBoxLayout, QLabel, QLabel]:
     row = QHBoxLayout()
     row.setContentsMargins(10, 8, 10, 4)
@@ -166,10 +192,28 @@ class FacesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        header, self.title, self.count = _header("Faces")
-        self.person_buttons = QHBoxLayout()
+        header, self.title, self.count = _header(NO_FACES_TITLE)
+        self.person_bar = QWidget()  # Rename, Split…: only while a person is shown
+        self.person_bar.hide()
+        self.person_buttons = QHBoxLayout(self.person_bar)
+        self.person_buttons.setContentsMargins(0, 0, 0, 0)
         self.person_buttons.setSpacing(2)
-        header.addLayout(self.person_buttons)
+        header.addWidget(self.person_bar)
+        self.export_together = QToolButton()
+        self.export_together.setText("Export These Photos…")
+        self.export_together.setToolTip("Copy these photos into one folder")
+        self.export_together.setAutoRaise(True)
+        self.export_together.hide()
+        header.addWidget(self.export_together)
+        self.show_photos = QToolButton()
+        self.show_photos.setText("Photos by Date")
+        self.show_photos.setCheckable(True)
+        self.show_photos.setAutoRaise(True)
+        self.show_photos.setToolTip(
+            "Whole photos sorted by date taken instead of faces; select several people "
+            "to see the photos they are all in"
+        )
+        header.addWidget(self.show_photos)
         layout.addLayout(header)
         self.bar = QStackedWidget()
         self.bar.setFixedHeight(32)
@@ -193,7 +237,25 @@ class FacesPanel(QWidget):
         self.model = FacesModel(self)
         self.view = FacesView(thumbs)
         self.view.setModel(self.model)
-        layout.addWidget(self.view, 1)
+        self.photo_thumbs = PhotoThumbnails(self)
+        self.photos = PhotosView(self.photo_thumbs)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(self.photos)
+        layout.addWidget(self.pages, 1)
+        self.photos_hint = QLabel(
+            "Double-click a photo to open it · select several people for the photos they are all in"
+        )
+        self.photos_hint.setObjectName("hint")
+        self.photos_hint.setContentsMargins(10, 0, 10, 0)
+        self.bar.addWidget(self.photos_hint)
+        self.show_photos.toggled.connect(self._photos_toggled)
+
+    def _photos_toggled(self, photos: bool) -> None:
+        """Faces or whole photos; the selection bar belongs to the faces."""
+        self.pages.setCurrentIndex(1 if photos else 0)
+        self.export_together.setVisible(photos)
+        self.bar.setCurrentIndex(2 if photos else 0)
 
     def _button(self, action: object) -> QToolButton:
         button = QToolButton()
@@ -212,9 +274,17 @@ class FacesPanel(QWidget):
         self.person_buttons.addWidget(button)
         return button
 
-    def set_selected(self, count: int) -> None:
-        self.selected.setText(f"{count} selected")
-        self.bar.setCurrentIndex(1 if count else 0)
+    def set_selected(self, number: int) -> None:
+        self.selected.setText(f"{number:,} selected")
+        if not self.show_photos.isChecked():
+            self.bar.setCurrentIndex(1 if number else 0)
+
+    def set_heading(self, title: str, faces: int | None, person: bool) -> None:
+        """What the grid shows: a person (with the person's own buttons), Unknown or a
+        map selection (without them), or nothing yet (``faces`` None)."""
+        self.title.setText(title)
+        self.count.setText("" if faces is None else count(faces, "face"))
+        self.person_bar.setVisible(person)
 
 
 class MapPanel(QWidget):
@@ -229,12 +299,13 @@ class MapPanel(QWidget):
         layout.addWidget(self.scatter, 1)
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 4, 10, 4)
-        self.help = QLabel(
+        self.help = ElidedLabel(
             "Drag: select · Alt+drag: lasso · Shift: add · right-drag: pan · wheel: zoom · "
             "Home: fit"
         )
         self.help.setObjectName("hint")
         bar.addWidget(self.help, 1)
+        bar.addSpacing(16)
         self.status = QLabel()
         self.status.setObjectName("hint")
         bar.addWidget(self.status)
