@@ -10,6 +10,7 @@ import pytest
 
 from faceorganizer.config import DEFAULT_THRESHOLD, Settings
 from faceorganizer.core.library.edits import Editor
+from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.review import (
     PAIR_BAND,
     SMALL_GROUP,
@@ -20,7 +21,6 @@ from faceorganizer.core.library.review import (
     review_queue,
     review_suggestions,
 )
-from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
