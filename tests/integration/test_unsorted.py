@@ -23,7 +23,7 @@ def test_strangers_wait_in_unsorted(catalog: Catalog) -> None:
     assert catalog.get_meta(GROUPING_KEY) == str(GROUPING_VERSION)
     assert lone_people(catalog) == []
     count, _ = catalog.unknown_faces()
-    assert 10 <= count <= 25
+    assert 25 <= count <= 45  # YuNet finds 35: the group photos' strangers
 
 
 def test_a_lone_face_the_user_placed_stays_a_person(catalog: Catalog) -> None:
