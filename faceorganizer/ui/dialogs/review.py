@@ -101,7 +101,7 @@ class ReviewDialog(QDialog):
         buttons.addWidget(close)
         layout.addLayout(buttons)
         self._enable(False)
-        self._photo_task: Task | None = None
+        self._photo_tasks: list[Task] = []  # the current one last; older ones cancelled
         self.catalog_path = catalog_path
         self._asked: int | None = None  # the face whose photo is shown
         self._boxes: list[tuple[tuple[float, ...], bool]] = []  # its photo's faces: box, asked
@@ -188,14 +188,18 @@ class ReviewDialog(QDialog):
         self.photo.image = QImage()
         self.photo.message = "Loading…"
         self.photo.update()
-        if is_running(self._photo_task):
-            self._photo_task.cancel()
-        self._photo_task = run_task(
-            jobs.photo_job(self.catalog_path, face_id, PHOTO_SIDE),
-            self,
-            on_progress=lambda faces: self._faces_arrived(face_id, faces),
-            on_result=lambda picture: self._crop(face_id, picture),
-            on_error=lambda exc: self._no_photo(face_id, exc),
+        for task in self._photo_tasks:
+            if is_running(task):
+                task.cancel()
+        self._photo_tasks = [t for t in self._photo_tasks if is_running(t)]
+        self._photo_tasks.append(
+            run_task(
+                jobs.photo_job(self.catalog_path, face_id, PHOTO_SIDE),
+                self,
+                on_progress=lambda faces: self._faces_arrived(face_id, faces),
+                on_result=lambda picture: self._crop(face_id, picture),
+                on_error=lambda exc: self._no_photo(face_id, exc),
+            )
         )
 
     def _faces_arrived(self, face_id: int, faces: jobs.PhotoFaces) -> None:
@@ -245,7 +249,7 @@ class ReviewDialog(QDialog):
         self._show()
 
     def done(self, result: int) -> None:
-        for task in (self._task, self._photo_task):
+        for task in (self._task, *self._photo_tasks):
             if is_running(task):
                 task.cancel()
                 task.wait()  # a thread must not outlive the dialog that owns it
