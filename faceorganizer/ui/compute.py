@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from faceorganizer.config import Settings
+
 UMAP_MIN_FACES = 15  # fewer faces than UMAP's default neighbourhood: use PCA
 BACKGROUND_NICENESS = 5  # background work yields the CPU to the window on busy machines
 
@@ -140,20 +142,17 @@ def review_list(catalog_path: str) -> list[tuple[int, int, float]]:
 def scan_steps(
     catalog_path: str,
     root: str,
-    algorithm: str,
-    threshold: float | None,
+    settings: Settings | None,
     *,
     cancelled: Callable[[], bool],
 ) -> Generator[Any, None, Any]:
     """The core scan as the CLI runs it; yields its Progress events, returns the summary."""
-    from faceorganizer.config import Settings
     from faceorganizer.core.library.scan import ScanSummary, scan
     from faceorganizer.core.store.catalog import Catalog
 
     summary = ScanSummary()
     catalog = Catalog(Path(catalog_path), root=Path(root))
     try:
-        settings = Settings(algorithm=algorithm, threshold=threshold)
         yield from scan(catalog, Path(root), settings, cancelled=cancelled, summary=summary)
     finally:
         catalog.close()

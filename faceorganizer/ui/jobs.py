@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from faceorganizer.config import Settings
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import compute
 from faceorganizer.ui.widgets.item_models import Row, load_people
@@ -23,18 +24,14 @@ Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
 
 
-def scan_job(catalog_path: Path, root: Path, algorithm: str, threshold: float | None):
-    """Scan a folder (sync, faces, people) in its own process; returns the ScanSummary."""
+def scan_job(catalog_path: Path, root: Path, settings: Settings | None):
+    """Scan a folder (sync, faces, people) in its own process; returns the ScanSummary.
+    ``settings`` None = the library's own."""
 
     def job(cancelled: Cancelled) -> JobGen:
         return (
             yield from compute.in_process(
-                compute.scan_steps,
-                str(catalog_path),
-                str(root),
-                algorithm,
-                threshold,
-                cancelled=cancelled,
+                compute.scan_steps, str(catalog_path), str(root), settings, cancelled=cancelled
             )
         )
 

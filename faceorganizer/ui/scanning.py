@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import SkippedFilesDialog
-from faceorganizer.ui.dialogs.regroup import saved_grouping
+from faceorganizer.ui.dialogs.regroup import library_settings
 from faceorganizer.ui.workers import is_running, run_task
 
 if TYPE_CHECKING:
@@ -34,13 +34,14 @@ class ScanCommands:
         if not self.root.is_dir():
             QMessageBox.warning(self, "Folder missing", f"{self.root} cannot be found.")
             return
-        algorithm, threshold = saved_grouping(self.settings)
+        # The library's own detector, max side and grouping, however it was made (CLI or app).
+        settings = library_settings(self.catalog, self.settings) if self.catalog else None
         self.scan_stage = "sync"
         self.scan_status.stage("Looking for new and changed photos…")
         self.scan_status.cancel.setEnabled(True)
         self.scan_status.show()
         self.scan_task = run_task(
-            jobs.scan_job(self.catalog_path, self.root, algorithm, threshold),
+            jobs.scan_job(self.catalog_path, self.root, settings),
             self,
             on_progress=self._scan_progress,
             on_result=self._scan_result,

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from faceorganizer.config import Settings
 from faceorganizer.core.library.scan import ScanSummary, scan
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.vision.finder import FaceFinder
 from faceorganizer.ui import compute, jobs
 from faceorganizer.ui.app import create_application
 from faceorganizer.ui.main_window import MainWindow
@@ -148,6 +150,63 @@ def test_drop_folder_scan_cancel_resume(qtbot, window: MainWindow, small_library
         window.open_folder(small_library, scan=False)
     assert time.perf_counter() - started < 5
     assert window.people.model.rowCount() >= len(expected)
+
+
+CLI_SETTINGS = Settings(detector="mtcnn", max_side=800, algorithm="dbscan", threshold=0.4)
+
+
+def test_gui_keeps_the_settings_the_cli_made_the_library_with(
+    qtbot, window: MainWindow, small_library: Path, tmp_path: Path
+):
+    """A library scanned by the CLI with non-default settings is rescanned and regrouped
+    by the app with those same settings, whatever the app-wide settings say."""
+    held_out = tmp_path / "new.jpg"
+    shutil.move(small_library / "Barack_Obama" / "frec__obama3.jpg", held_out)
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"], "PATH": "/usr/bin"}
+    flags = ["--detector", "mtcnn", "--max-side", "800", "--algorithm", "dbscan"]
+    command = [sys.executable, "-m", "faceorganizer", "scan", str(small_library), *flags]
+    made = subprocess.run(
+        [*command, "--threshold", "0.4", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert made.returncode == 0, made.stderr
+    # What an older app version left app-wide: it must not override the library's choice.
+    window.settings.setValue("cluster/algorithm", "chinese-whispers")
+    window.settings.setValue("cluster/threshold", 0.6)
+
+    new_photo = small_library / "Barack_Obama" / "new.jpg"
+    shutil.copy2(held_out, new_photo)
+    drop_folder(window, small_library)
+    wait_scan(qtbot, window)
+    catalog = window.catalog
+    assert catalog is not None and catalog.settings() == CLI_SETTINGS
+    # The new photo's faces were found by MTCNN at 800 px, not the default cascade at 1600.
+    found = [box for path, box in catalog.face_boxes() if path == "Barack_Obama/new.jpg"]
+    boxes = {
+        settings: [face.box for face in FaceFinder(settings).process(new_photo).faces]
+        for settings in (CLI_SETTINGS, Settings(detector="mtcnn"), Settings())
+    }
+    assert len(found) == 1 and np.allclose(found, boxes[CLI_SETTINGS])
+    assert not np.allclose(found, boxes[Settings(detector="mtcnn")], atol=1.0)
+    assert not np.allclose(found, boxes[Settings()], atol=1.0)
+    # ...and grouped by DBSCAN (which leaves two lone faces unassigned; whispers assign all).
+    assert catalog.stats()["unassigned"] == 2
+
+    # Regroup opens on the library's grouping; a change made there is recorded.
+    window.act["regroup"].trigger()
+    dialog = window.cluster_dialog
+    assert dialog is not None and dialog.values() == ("dbscan", 0.4)
+    dialog.slider.setValue(45)
+    with qtbot.waitSignal(window.refreshed, timeout=120_000):
+        dialog.apply_button.click()
+    qtbot.waitUntil(lambda: not window.grouping_busy(), timeout=10_000)
+    assert catalog.settings() == replace(CLI_SETTINGS, threshold=0.45)
+    window.act["regroup"].trigger()
+    assert dialog.values() == ("dbscan", 0.45)
+    dialog.close()
 
 
 # ---------------------------------------------------------------------- edits

@@ -160,11 +160,16 @@ def scan(
     cancelled: Callable[[], bool] = lambda: False,
     summary: ScanSummary | None = None,
 ) -> Iterator[Progress]:
-    """The whole scan of a library folder, as progress events."""
-    settings = embedder_for(catalog, settings or Settings())
+    """The whole scan of a library folder, as progress events.
+
+    ``settings`` None = the library's own (:meth:`Catalog.settings`: what its last scan
+    or regroup used). Whatever the scan uses is recorded as the library's settings, so
+    the next scan, from the CLI or the app, finds and groups faces the same way."""
+    settings = embedder_for(catalog, settings or catalog.settings())
     summary = summary if summary is not None else ScanSummary()
     root = root.resolve()
     catalog.set_root(root)
+    catalog.save_settings(settings)
     started = time.perf_counter()
     yield Progress("sync", 0, 0)
     summary.sync = sync_catalog(catalog, root)
@@ -179,6 +184,6 @@ def scan(
 
     started = time.perf_counter()
     yield Progress("cluster", 0, 1)
-    recluster(catalog, settings.algorithm, settings.threshold)
+    recluster(catalog)  # with the grouping just recorded
     summary.seconds["cluster"] = time.perf_counter() - started
     yield Progress("done", 1, 1)

@@ -1,8 +1,10 @@
 """Grouping controls: algorithm and threshold, with a live count of people before applying.
 
-The preview runs in the helper process (debounced, so dragging the slider starts one
-computation when the hand stops); applying re-clusters in a worker as one undoable edit
-that keeps every face the user placed.
+The dialog opens on the library's own grouping (kept in its catalog, whether the CLI or
+the app made it). The preview runs in the helper process (debounced, so dragging the
+slider starts one computation when the hand stops); applying re-clusters in a worker as
+one undoable edit that keeps every face the user placed, and records the new grouping
+as the library's.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
+from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
@@ -34,17 +37,24 @@ def default_threshold(algorithm: str) -> float:
     return DEFAULT_THRESHOLD[algorithm]
 
 
-def saved_grouping(settings: QSettings) -> tuple[str, float | None]:
-    """The algorithm and threshold the user chose last (None = the algorithm default)."""
-    algorithm = str(settings.value("cluster/algorithm", "chinese-whispers", str))
-    if algorithm not in ALGORITHMS:
-        algorithm = "chinese-whispers"
-    value = settings.value("cluster/threshold", None)
+def library_settings(catalog: Catalog, app_settings: QSettings) -> Settings:
+    """How this library is scanned and grouped: its catalog's record.
+
+    Catalogs made before libraries kept that record were grouped by the app with the
+    last Regroup choice, which was stored app-wide (QSettings ``cluster/*``, no longer
+    written): for them that choice still holds, until a scan or regroup records one.
+    A new library starts from the defaults."""
+    if catalog.has_settings() or catalog.face_count() == 0:
+        return catalog.settings()
+    algorithm = str(app_settings.value("cluster/algorithm", "", str))
+    value = app_settings.value("cluster/threshold", None)
     try:
         threshold = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         threshold = None
-    return algorithm, threshold
+    if algorithm not in ALGORITHMS:
+        algorithm, threshold = "", None
+    return catalog.settings().changed(algorithm=algorithm or None, threshold=threshold)
 
 
 class ClusterDialog(QDialog):
@@ -116,18 +126,25 @@ class ClusterDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
-        algorithm, threshold = saved_grouping(settings)
-        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
-        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.start_preview)
         self.slider.valueChanged.connect(self._changed)
         self.algorithm.currentIndexChanged.connect(self._algorithm_changed)
-        self._show_value()
+        self._show_grouping(Settings.algorithm, None)
 
     # ---------------------------------------------------------------- values
     def values(self) -> tuple[str, float]:
         return str(self.algorithm.currentData()), self.slider.value() / 100.0
+
+    def _show_grouping(self, algorithm: str, threshold: float | None) -> None:
+        """Show these values without starting a preview for each widget that changes."""
+        for widget in (self.algorithm, self.slider):
+            widget.blockSignals(True)
+        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
+        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
+        for widget in (self.algorithm, self.slider):
+            widget.blockSignals(False)
+        self._show_value()
 
     def _set_threshold(self, value: float) -> None:
         self.slider.setValue(round(min(max(value, 0.30), 0.70) * 100))
@@ -152,6 +169,12 @@ class ClusterDialog(QDialog):
     def open_for(self, catalog_path: Path, current_people: int) -> None:
         self.catalog_path = catalog_path
         self.current_people = current_people
+        catalog = Catalog(catalog_path, readonly=True)
+        try:
+            grouping = library_settings(catalog, self.settings)
+        finally:
+            catalog.close()
+        self._show_grouping(grouping.algorithm, grouping.threshold)
         self.show()
         self.raise_()
         self.activateWindow()
@@ -191,10 +214,7 @@ class ClusterDialog(QDialog):
         )
 
     def _apply(self) -> None:
-        algorithm, threshold = self.values()
-        self.settings.setValue("cluster/algorithm", algorithm)
-        self.settings.setValue("cluster/threshold", threshold)
-        self.apply_requested.emit(algorithm, threshold)
+        self.apply_requested.emit(*self.values())
         self.accept()
 
     def done(self, result: int) -> None:
