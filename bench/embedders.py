@@ -46,12 +46,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import quality  # noqa: E402
 
 from faceorganizer.config import DEFAULT_THRESHOLD  # noqa: E402
-from faceorganizer.core.grouping.cluster import (  # noqa: E402
-    Constraints,
-    auto_threshold,
-    cluster,
-    knn,
-)
+from faceorganizer.core.grouping.cluster import cluster  # noqa: E402
+from faceorganizer.core.grouping.constraints import Constraints  # noqa: E402
+from faceorganizer.core.grouping.knn import knn  # noqa: E402
+from faceorganizer.core.grouping.threshold import auto_threshold  # noqa: E402
 from faceorganizer.core.vision.align import similarity_transform  # noqa: E402
 from faceorganizer.eval import metrics  # noqa: E402
 

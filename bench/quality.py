@@ -34,18 +34,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD  # noqa: E402
-from faceorganizer.core.grouping.cluster import (  # noqa: E402
-    LINKAGES,
+from faceorganizer.core.grouping.cluster import cluster, renumber  # noqa: E402
+from faceorganizer.core.grouping.constraints import (  # noqa: E402
     Constraints,
-    _prepare,
-    _renumber,
-    auto_threshold,
-    chinese_whispers,
-    cluster,
-    knn,
-    merge_clusters,
-    neighbor_graph,
+    prepare_constraints,
 )
+from faceorganizer.core.grouping.knn import knn, neighbor_graph  # noqa: E402
+from faceorganizer.core.grouping.merge import LINKAGES, merge_clusters  # noqa: E402
+from faceorganizer.core.grouping.threshold import auto_threshold  # noqa: E402
+from faceorganizer.core.grouping.whispers import chinese_whispers  # noqa: E402
 from faceorganizer.eval import metrics  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -218,7 +215,7 @@ def merge_grid(
     """One line per whispers threshold: 'none' then every merge threshold."""
     x = data["emb"]
     idx, dist = knn(x)
-    prep = _prepare(x.shape[0], Constraints(photo=data["photo"]))
+    prep = prepare_constraints(x.shape[0], Constraints(photo=data["photo"]))
     labeled = data["label"] != ""
     _, truth = np.unique(data["label"][labeled], return_inverse=True)
     lines = []
@@ -232,7 +229,7 @@ def merge_grid(
                 if mt is None
                 else [merge_clusters(b, idx, dist, x, mt, prep, linkage) for b in base]
             )
-            scores = [metrics.evaluate(truth, _renumber(r)[labeled]) for r in runs]
+            scores = [metrics.evaluate(truth, renumber(r)[labeled]) for r in runs]
             pf = [r["pairwise_f"] for r in scores]
             bf = float(np.mean([r["bcubed_f"] for r in scores]))
             tag = "none" if mt is None else f"{mt:.3f}"

@@ -30,7 +30,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceorganizer.config import DEFAULT_THRESHOLD  # noqa: E402
-from faceorganizer.core.grouping.cluster import cluster, knn, knn_update  # noqa: E402
+from faceorganizer.core.grouping.cluster import cluster  # noqa: E402
+from faceorganizer.core.grouping.knn import knn, knn_update  # noqa: E402
 from faceorganizer.eval import metrics  # noqa: E402
 
 DIM = 128

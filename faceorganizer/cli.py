@@ -18,6 +18,7 @@ from faceorganizer.core.library.export import ExportError, Mode, Options, export
 from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
 
 if TYPE_CHECKING:
+    from faceorganizer.core.library.names import MetadataReport
     from faceorganizer.core.library.scan import Progress
 
 # The models and the clustering (dlib, onnxruntime, scipy) are imported by the commands
@@ -113,12 +114,30 @@ def cmd_scan(args: argparse.Namespace) -> int:
         f"{sync.removed} removed, {summary.processed} processed)"
     )
     print(f"Faces: {stats['faces']}  People: {stats['people']}  Unassigned: {stats['unassigned']}")
+    _print_names(summary.metadata)
     problems = errors + summary.sync.unreadable
     if problems:
         print(f"Skipped {len(problems)} file(s):")
         for path, reason in problems:
             print(f"  {path}: {reason}")
     return 0
+
+
+def _print_names(report: MetadataReport) -> None:
+    """What the photos' own metadata (XMP face regions) contributed to this scan."""
+    if report.regions:
+        print(
+            f"Names from photo metadata: {report.matched} of {report.regions} named region(s) "
+            f"matched a face, {report.named} face(s) named"
+        )
+    if report.unmatched:
+        print(f"{len(report.unmatched)} named region(s) with no detected face:")
+        for path, name in report.unmatched:
+            print(f"  {path}: {name}")
+    if report.warnings:
+        print(f"{len(report.warnings)} metadata warning(s):")
+        for path, problem in report.warnings:
+            print(f"  {path}: {problem}")
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
@@ -135,7 +154,9 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     catalog = open_existing(resolve_catalog(args))
-    options = Options(Mode(args.mode), args.include_unknown, args.only_named)
+    options = Options(
+        Mode(args.mode), args.include_unknown, args.only_named, args.write_xmp, args.together
+    )
     try:
         steps = export(catalog, Path(args.destination), options)
         with tqdm(unit="photo", desc="Exporting", leave=False, disable=None) as bar:
@@ -155,6 +176,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(
         f"Exported {report.people} folder(s): {report.written} file(s) written, "
         f"{report.already_there} already there."
+        + (f" {report.sidecars} XMP sidecar(s) written." if args.write_xmp else "")
     )
     for path, reason in report.failed:
         print(f"  failed {path}: {reason}")
@@ -199,10 +221,20 @@ def cmd_info(args: argparse.Namespace) -> int:
         for key, value in catalog.stats().items():
             print(f"{key.capitalize()}: {value}")
         for person in catalog.persons()[: args.top]:
-            print(f"  {person.display_name}: {person.faces} face(s)")
+            print(f"  {person.display_name}: {person.faces} face(s) (id {person.id})")
     finally:
         catalog.close()
     return 0
+
+
+def _person_ids(text: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(dict.fromkeys(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected person ids like 3,17, not {text!r}") from None
+    if not ids:
+        raise argparse.ArgumentTypeError("no person ids given")
+    return ids
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -276,6 +308,19 @@ def build_parser() -> argparse.ArgumentParser:
     export_cmd.add_argument("--mode", choices=[m.value for m in Mode], default="copy")
     export_cmd.add_argument("--include-unknown", action="store_true", help="add Unknown/")
     export_cmd.add_argument("--only-named", action="store_true", help="only named people")
+    export_cmd.add_argument(
+        "--write-xmp",
+        action="store_true",
+        help="write <photo>.xmp beside every exported photo with its face names (MWG regions "
+        "and keywords, for digiKam, Lightroom, darktable, Immich)",
+    )
+    export_cmd.add_argument(
+        "--together",
+        type=_person_ids,
+        default=(),
+        metavar="ID,ID",
+        help="only the photos that show all of these people (ids from 'info'), in one folder",
+    )
     export_cmd.set_defaults(run=cmd_export)
 
     eval_cmd = add("eval", "score the grouping on a labeled folder <identity>/<image>")

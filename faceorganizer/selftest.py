@@ -14,6 +14,7 @@ window being shown is measured as a user sees it. Qt is imported only in that ch
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ from faceorganizer import resources_dir
 SAMPLE = Path("sample") / "eileen-collins.jpg"
 # The sample's face (a 512 x 512 NASA portrait): the best detection must lie in this box.
 SAMPLE_FACE_AREA = (150, 50, 290, 190)
+SAMPLE_NAME = "Eileen Collins"
 WINDOW_ENV = "FACEORGANIZER_SELFTEST_WINDOW"  # set in the child: ms to keep the window open
 WINDOW_MS = 300
 WINDOW_TIMEOUT_S = 120
@@ -120,25 +122,37 @@ class SelfTest:
         return f"{len(points)} faces -> 2-D map (pynndescent, numba {layer} threads)"
 
     def scan(self) -> str:
+        """A real scan of a copy of the sample photo whose sidecar names its face: the
+        worker process, the catalog, and the XMP reader and writer (defusedxml)."""
         from faceorganizer.config import Settings
         from faceorganizer.core.library.scan import ScanSummary, scan
         from faceorganizer.core.store.catalog import Catalog
 
-        folder = sample_photo().parent
         with tempfile.TemporaryDirectory(prefix="faceorganizer-selftest-") as tmp:
+            folder = Path(tmp) / "photos"
+            folder.mkdir()
+            photo = folder / SAMPLE.name
+            shutil.copyfile(sample_photo(), photo)
+            _write_sample_sidecar(photo)
             catalog = Catalog(Path(tmp) / "catalog.sqlite", root=folder)
             summary = ScanSummary()
             try:
                 for _ in scan(catalog, folder, Settings(workers=1), summary=summary):
                     pass
                 stats = catalog.stats()
+                names = [p.name for p in catalog.persons()]
             finally:
                 catalog.close()
         if summary.skipped:
             raise CheckFailed(f"skipped: {summary.skipped}")
         if stats["faces"] < 1 or stats["people"] < 1:
             raise CheckFailed(f"scan found {stats}")
-        return f"{stats['files']} photo, {stats['faces']} faces, {stats['people']} people"
+        if SAMPLE_NAME not in names or summary.metadata.warnings:
+            raise CheckFailed(f"the sidecar's name was not read: {summary.metadata}")
+        return (
+            f"{stats['files']} photo, {stats['faces']} faces, {stats['people']} people, "
+            "named from its XMP sidecar"
+        )
 
     def window(self) -> str:
         env = dict(os.environ, **{WINDOW_ENV: str(WINDOW_MS)})
@@ -171,6 +185,27 @@ class SelfTest:
             raise CheckFailed(f"exit status {child.returncode}: " + " | ".join(tail))
         platform = env.get("QT_QPA_PLATFORM", "default platform")
         return f"shown {float(shown[0][1]) - started:.1f} s after launch ({platform}), closed"
+
+
+def _write_sample_sidecar(photo: Path) -> None:
+    """An MWG sidecar naming the sample's face; checks on the way that the XML parser
+    refuses a DTD (what keeps XXE and entity bombs out)."""
+    from faceorganizer.core.library.sidecars import sidecar_path
+    from faceorganizer.core.metadata.xmp_read import XmpError, parse_regions
+    from faceorganizer.core.metadata.xmp_write import FaceName, sidecar_xmp
+
+    try:
+        parse_regions(b'<!DOCTYPE x [<!ENTITY e "e">]><x>&e;</x>')
+    except XmpError:
+        pass
+    else:
+        raise CheckFailed("the XMP parser accepted a DTD")
+    x0, y0, x1, y1 = SAMPLE_FACE_AREA
+    side = 512  # the sample is 512 x 512
+    box = (x0 / side, y0 / side, x1 / side, y1 / side)
+    sidecar_path(photo).write_bytes(
+        sidecar_xmp([FaceName(SAMPLE_NAME, box)], [SAMPLE_NAME], (side, side))
+    )
 
 
 def _three_people(anchor: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +270,7 @@ CHECKS: list[tuple[str, str]] = [
     ("face", "detect and describe its face"),
     ("clustering", "group faces into people"),
     ("umap", "UMAP map of the faces"),
-    ("scan", "scan with a worker process"),
+    ("scan", "scan, names from XMP"),
     ("window", "open and close the main window"),
 ]
 

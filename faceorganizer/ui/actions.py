@@ -1,19 +1,18 @@
 """Every command of the window declared once: text, shortcut, icon, tip; then menus,
-toolbar and context menus are assembled from these declarations."""
+toolbar and context menus are assembled from these declarations. What a command does
+is bound by the window: a callable per command key."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
 
 from faceorganizer import resources_dir
-
-if TYPE_CHECKING:
-    from faceorganizer.ui.main_window import MainWindow
+from faceorganizer.ui.widgets.panels import FacesPanel, PeoplePanel
 
 Key = QKeySequence.StandardKey
 
@@ -22,7 +21,6 @@ Key = QKeySequence.StandardKey
 class Command:
     key: str
     text: str
-    slot: str  # method of the main window
     shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()
     icon: str = ""  # resources/icons/<icon>.svg
     tip: str = ""
@@ -32,45 +30,45 @@ class Command:
 
 # fmt: off
 COMMANDS = (
-    Command("open", "&Open Folder…", "choose_folder", (Key.Open,), "open",
+    Command("open", "&Open Folder…", (Key.Open,), "open",
             "Open a photo folder", "Open"),
-    Command("rescan", "&Rescan Folder", "start_scan", ("F5",), "rescan",
+    Command("rescan", "&Rescan Folder", ("F5",), "rescan",
             "Look for new, changed and removed photos", "Rescan"),
-    Command("cancel", "&Cancel Scan", "cancel_scan", (), "cancel",
+    Command("cancel", "&Cancel Scan", (), "cancel",
             "Stop the scan; the next scan continues where it stopped"),
-    Command("export", "&Export People…", "show_export", ("Ctrl+E",), "export",
+    Command("export", "&Export People…", ("Ctrl+E",), "export",
             "Write one folder per person", "Export"),
-    Command("quit", "&Quit", "close", ("Ctrl+Q",)),
-    Command("undo", "&Undo", "undo", (Key.Undo,), "undo", short="Undo"),
-    Command("redo", "&Redo", "redo", ("Ctrl+Shift+Z", Key.Redo), "redo",
+    Command("quit", "&Quit", ("Ctrl+Q",)),
+    Command("undo", "&Undo", (Key.Undo,), "undo", short="Undo"),
+    Command("redo", "&Redo", ("Ctrl+Shift+Z", Key.Redo), "redo",
             short="Redo"),
-    Command("rename", "Re&name Person", "rename_current", ("F2",), "rename",
+    Command("rename", "Re&name Person", ("F2",), "rename",
             "Give the person a name (F2)", "Rename"),
-    Command("merge", "&Merge People", "merge_selected", ("Ctrl+M",), "merge",
+    Command("merge", "&Merge People", ("Ctrl+M",), "merge",
             "Merge the selected people into one", "Merge"),
-    Command("hide", "&Hide / Show Person", "toggle_hidden", ("Ctrl+H",), "hide",
+    Command("hide", "&Hide / Show Person", ("Ctrl+H",), "hide",
             "Hide people you do not care about"),
-    Command("split_auto", "Split &Automatically…", "split_automatically", ("Ctrl+Shift+S",),
+    Command("split_auto", "Split &Automatically…", ("Ctrl+Shift+S",),
             "split", "Split a mixed-up person into groups", "Split…"),
-    Command("split", "&Split Off Selected Faces", "split_selected_faces", ("Ctrl+N",),
+    Command("split", "&Split Off Selected Faces", ("Ctrl+N",),
             "new-person", "Make a new person of the selected faces", "New Person"),
-    Command("move", "Mo&ve Faces To…", "move_to_dialog", ("Ctrl+Shift+M",), "move-to",
+    Command("move", "Mo&ve Faces To…", ("Ctrl+Shift+M",), "move-to",
             "Move the selected faces to another person", "Move To…"),
-    Command("not_person", "Not &This Person", "not_this_person", (Key.Delete,),
+    Command("not_person", "Not &This Person", (Key.Delete,),
             "not-person", "Take the selected faces out of this person for good",
             "Not Them", local=True),
-    Command("not_face", "Not a &Face", "not_a_face", ("Shift+Del",), "not-face",
+    Command("not_face", "Not a &Face", ("Shift+Del",), "not-face",
             "The selection is not a face: ignore it everywhere", "Not a Face", local=True),
-    Command("open_photo", "Show &Photo", "open_selected_photo", ("Return",), "photo",
+    Command("open_photo", "Show &Photo", ("Return",), "photo",
             "Show the photo the face comes from", local=True),
-    Command("people_tab", "&People", "show_people_tab", ("Ctrl+1",)),
-    Command("map_tab", "&Map of All Faces", "show_map_tab", ("Ctrl+2",)),
-    Command("show_hidden", "Show &Hidden People", "set_show_hidden", ("Ctrl+Shift+H",)),
-    Command("regroup", "&Regroup Faces…", "show_cluster_controls", ("Ctrl+G",),
+    Command("people_tab", "&People", ("Ctrl+1",)),
+    Command("map_tab", "&Map of All Faces", ("Ctrl+2",)),
+    Command("show_hidden", "Show &Hidden People", ("Ctrl+Shift+H",)),
+    Command("regroup", "&Regroup Faces…", ("Ctrl+G",),
             "regroup", "Choose how strictly faces are grouped", "Regroup…"),
-    Command("review", "&Is This Them?…", "review_suggestions", ("Ctrl+I",), "",
+    Command("review", "&Is This Them?…", ("Ctrl+I",), "",
             "Faces that look like someone but were not grouped with them: yes or no"),
-    Command("about", "&About faceorganizer", "about"),
+    Command("about", "&About faceorganizer"),
 )
 
 MENUS = (
@@ -95,8 +93,13 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
 
 
-def build_actions(window: MainWindow) -> dict[str, QAction]:
-    """One QAction per command, connected to the window's method of the same name."""
+def build_actions(
+    window: QMainWindow, bindings: Mapping[str, Callable[..., object]]
+) -> dict[str, QAction]:
+    """One QAction per command, triggering ``bindings[command.key]``."""
+    missing = {c.key for c in COMMANDS} ^ set(bindings)
+    if missing:
+        raise ValueError(f"commands without a binding, or bindings without a command: {missing}")
     actions: dict[str, QAction] = {}
     for command in COMMANDS:
         action = QAction(command.text, window)
@@ -112,16 +115,17 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
             action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         else:
             window.addAction(action)  # shortcuts work wherever the focus is
-        action.triggered.connect(getattr(window, command.slot))
+        action.triggered.connect(bindings[command.key])
         actions[command.key] = action
     actions["show_hidden"].setCheckable(True)
     return actions
 
 
-def build_menus(window: MainWindow) -> QMenu:
+def build_menus(
+    window: QMainWindow, act: dict[str, QAction], people: PeoplePanel, faces: FacesPanel
+) -> QMenu:
     """Menu bar, toolbar, the faces panel's buttons and the context menus; returns the
     Open Recent menu (filled when it opens)."""
-    act = window.act
     recent = QMenu("Open &Recent", window)
     for title, keys in MENUS:
         menu = window.menuBar().addMenu(title)
@@ -140,13 +144,13 @@ def build_menus(window: MainWindow) -> QMenu:
         tools.addSeparator() if key is None else tools.addAction(act[key])
     window.addToolBar(tools)
     for key in FACE_BUTTONS:
-        window.faces.add_button(act[key])
+        faces.add_button(act[key])
     for key in PERSON_BUTTONS:
-        window.faces.add_person_button(act[key])
-    window.people.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        faces.add_person_button(act[key])
+    people.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     for key in PEOPLE_MENU:
-        window.people.view.addAction(act[key])
-    window.faces.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        people.view.addAction(act[key])
+    faces.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
     for key in FACES_MENU:
-        window.faces.view.addAction(act[key])
+        faces.view.addAction(act[key])
     return recent

@@ -1,8 +1,10 @@
-"""The app's background jobs, each a generator run by :mod:`faceorganizer.ui.workers`.
+"""The app's background work, run by :mod:`faceorganizer.ui.workers`.
 
-Every job opens its own Catalog in the worker thread and closes it when done; heavy
-modules (dlib via the pipeline, umap, scipy, PIL) are imported here, inside the job, so
-the window starts without them.
+Long jobs (``*_job``) are generators run in a Task thread of their own; each opens its
+own Catalog there and closes it when done. Reads and edits of the open library
+(:class:`Library`, ``read_*``) run in the controller's serial worker on its one
+connection. Heavy modules (dlib via the pipeline, umap, scipy, PIL) are imported inside
+the jobs, so the window starts without them.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 import numpy as np
 
 from faceorganizer.config import Settings
+from faceorganizer.core.library import layout, runtime, tasks
+from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog
-from faceorganizer.ui import compute
 from faceorganizer.ui.widgets.item_models import Row, load_people
 from faceorganizer.ui.workers import call_job
 
@@ -24,53 +27,67 @@ Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
 
 
-def scan_job(catalog_path: Path, root: Path, settings: Settings | None):
-    """Scan a folder (sync, faces, people) in its own process; returns the ScanSummary.
-    ``settings`` None = the library's own."""
+def scan_job(catalog_path: Path, root: Path, unrecorded: Settings | None):
+    """Scan a folder (sync, faces, people) in its own process, with the library's own
+    settings (``unrecorded``: see tasks.library_settings); returns the ScanSummary."""
 
     def job(cancelled: Cancelled) -> JobGen:
         return (
-            yield from compute.in_process(
-                compute.scan_steps, str(catalog_path), str(root), settings, cancelled=cancelled
+            yield from runtime.in_process(
+                tasks.scan_steps, str(catalog_path), str(root), unrecorded, cancelled=cancelled
             )
         )
 
     return job
 
 
+def library_settings_job(catalog_path: Path, unrecorded: Settings | None):
+    """The library's own settings, read off the GUI thread."""
+    return call_job(lambda: tasks.read_library_settings(str(catalog_path), unrecorded))
+
+
+@dataclass
+class Library:
+    """The open library as the serial worker holds it: one connection, one editor."""
+
+    catalog: Catalog
+    editor: Editor
+
+    @classmethod
+    def open(cls, path: Path, root: Path | None) -> Library:
+        catalog = Catalog(path, root=root)
+        return cls(catalog, Editor(catalog))
+
+    def close(self) -> None:
+        self.catalog.close()
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the views show of a catalog, read in one go off the GUI thread."""
 
-    serial: int  # which request this answers
-    catalog_path: Path
     rows: list[Row]
     names: dict[int, str]
     faces: int
     errors: list[tuple[str, str]]
+    undo: str | None  # label of the edit Undo would take back
+    redo: str | None
     map_ids: np.ndarray | None
     map_persons: np.ndarray | None
 
 
-def snapshot_job(serial: int, catalog_path: Path, show_hidden: bool, map_ids: np.ndarray | None):
-    def job(cancelled: Cancelled) -> JobGen:
-        catalog = Catalog(catalog_path)
-        try:
-            return Snapshot(
-                serial,
-                catalog_path,
-                load_people(catalog, show_hidden),
-                catalog.person_names(),
-                catalog.usable_face_count(),
-                catalog.errors(),
-                map_ids,
-                None if map_ids is None else catalog.person_ids(map_ids),
-            )
-        finally:
-            catalog.close()
-        yield  # pragma: no cover - makes this a generator
-
-    return job
+def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | None) -> Snapshot:
+    catalog = library.catalog
+    return Snapshot(
+        load_people(catalog, show_hidden),
+        catalog.person_names(),
+        catalog.usable_face_count(),
+        catalog.errors(),
+        library.editor.undo_label(),
+        library.editor.redo_label(),
+        map_ids,
+        None if map_ids is None else catalog.person_ids(map_ids),
+    )
 
 
 @dataclass(frozen=True)
@@ -94,11 +111,11 @@ def layout_job(catalog_path: Path):
             if len(face_ids) and set(cached) == set(face_ids.tolist()):
                 xy = np.array([cached[int(f)] for f in face_ids], dtype=np.float32)
                 return Layout(face_ids, xy, persons, True)
-            if len(face_ids) < compute.UMAP_MIN_FACES:
-                xy = compute.pca_layout(vectors)
+            if len(face_ids) < layout.UMAP_MIN_FACES:
+                xy = layout.pca_layout(vectors)
             else:
-                yield Layout(face_ids, compute.pca_layout(vectors), persons, False)
-                xy = compute.in_helper(compute.umap_layout, vectors, cancelled=cancelled)
+                yield Layout(face_ids, layout.pca_layout(vectors), persons, False)
+                xy = runtime.in_helper(layout.umap_layout, vectors, cancelled=cancelled)
             catalog.set_layout(face_ids, xy)
             return Layout(face_ids, xy, persons, True)
         finally:
@@ -111,7 +128,7 @@ def _helper_job(function, *args: object):
     """A cancellable job that runs ``function(*args)`` in the helper process."""
 
     def job(cancelled: Cancelled) -> JobGen:
-        return compute.in_helper(function, *args, cancelled=cancelled)
+        return runtime.in_helper(function, *args, cancelled=cancelled)
         yield  # pragma: no cover - makes this a generator
 
     return job
@@ -119,26 +136,24 @@ def _helper_job(function, *args: object):
 
 def preview_job(catalog_path: Path, algorithm: str, threshold: float):
     """Number of people a re-cluster would give, computed in the helper process."""
-    return _helper_job(compute.preview_count, str(catalog_path), algorithm, threshold)
+    return _helper_job(tasks.preview_count, str(catalog_path), algorithm, threshold)
 
 
 def recluster_job(catalog_path: Path, algorithm: str, threshold: float):
     """Re-cluster with the user's settings, as one undoable edit; returns ClusterResult."""
     return call_job(
-        lambda: compute.in_helper(
-            compute.recluster_catalog, str(catalog_path), algorithm, threshold
-        )
+        lambda: runtime.in_helper(tasks.recluster_catalog, str(catalog_path), algorithm, threshold)
     )
 
 
 def split_job(catalog_path: Path, person_id: int, threshold: float):
     """Groups an automatic split of one person would make (a preview, nothing written)."""
-    return _helper_job(compute.split_groups, str(catalog_path), person_id, threshold)
+    return _helper_job(tasks.split_groups, str(catalog_path), person_id, threshold)
 
 
 def review_job(catalog_path: Path):
     """Suggested (face, person) pairs for the "Is this X?" review."""
-    return _helper_job(compute.review_list, str(catalog_path))
+    return _helper_job(tasks.review_list, str(catalog_path))
 
 
 def export_job(catalog_path: Path, destination: Path, options: object):
@@ -156,20 +171,48 @@ def export_job(catalog_path: Path, destination: Path, options: object):
     return job
 
 
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class PhotoFaces:
+    """What the viewer says about a photo before it is decoded."""
+
+    path: Path  # the photo on disk
+    relative: str  # as the catalog lists it
+    person: str  # the name of the chosen face's person, or "Unknown"
+    boxes: list[tuple[Box, str, bool]]  # every face: box, name, is it the chosen one
+
+
 @dataclass(frozen=True)
 class Picture:
     rgb: np.ndarray  # upright, reduced size
     scale: float  # picture pixels per original pixel (face boxes are in original pixels)
 
 
-def photo_job(path: Path, max_side: int):
-    """Decode a photo upright (EXIF orientation, HEIC…) at screen size, for the viewer."""
+def photo_job(catalog_path: Path, face_id: int, max_side: int):
+    """The photo a face comes from: its faces and names (yielded first), then the photo
+    decoded upright (EXIF orientation, HEIC…) at screen size, for the viewer."""
 
     def job(cancelled: Cancelled) -> JobGen:
         from faceorganizer.core.vision.images import load_photo
 
+        catalog = Catalog(catalog_path, readonly=True)
+        try:
+            info = catalog.face_info(face_id)
+            names = catalog.person_names()
+            boxes = [
+                (box, names.get(person, "") if person is not None else "", other == face_id)
+                for other, box, person in catalog.faces_in_photo_of(face_id)
+            ]
+            root = catalog.root or Path()
+        finally:
+            catalog.close()
+        person = info["person_id"]
+        path = root / str(info["path"])
+        name = names.get(person, "Unknown") if person is not None else "Unknown"  # type: ignore[arg-type]
+        yield PhotoFaces(path, str(info["path"]), name, boxes)
         photo = load_photo(path, max_side)
         return Picture(photo.rgb, photo.scale)
-        yield  # pragma: no cover - makes this a generator
 
     return job

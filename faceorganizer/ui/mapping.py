@@ -1,52 +1,67 @@
-"""The map tab of the window: layout in the background (cached in the catalog),
-colours by person, and selection shared with the face grid."""
+"""The map tab: positions from the controller (cached in the catalog), colours by
+person from its snapshots, and selection shared with the face grid."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel
+import numpy as np
+from PySide6.QtCore import QItemSelectionModel, QObject, Signal
 
 from faceorganizer.ui import jobs
-from faceorganizer.ui.workers import is_running, run_task
+from faceorganizer.ui.browser import Browser
+from faceorganizer.ui.controller import LibraryController
+from faceorganizer.ui.widgets.panels import MapPanel
 
-if TYPE_CHECKING:
-    from faceorganizer.ui.main_window import MainWindow
 
+class MapPresenter(QObject):
+    """Keeps the scatter in step with the library and the face grid."""
 
-class MapCommands:
-    """Mixed into MainWindow; ``self`` is the window."""
+    layout_ready = Signal()  # the final (UMAP or cached) positions are shown
 
-    def _tab_changed(self: MainWindow, index: int) -> None:
-        if index == 1:
-            self.ensure_layout()
+    def __init__(
+        self,
+        controller: LibraryController,
+        browser: Browser,
+        panel: MapPanel,
+        is_shown: Callable[[], bool],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller, self.browser, self.panel = controller, browser, panel
+        self.is_shown = is_shown
+        scatter = panel.scatter
+        scatter.person_name = browser.person_name
+        controller.map_ids = lambda: scatter.face_ids() if scatter.count() else None
+        controller.layout_arrived.connect(self._arrived)
+        controller.layout_failed.connect(self._failed)
+        controller.snapshot_ready.connect(self._recolour)
+        browser.faces_selected.connect(self._grid_selected)
+        scatter.face_clicked.connect(self.reveal_face)
+        scatter.selection_changed.connect(browser.show_selection)
 
-    def ensure_layout(self: MainWindow) -> None:
-        """Positions for the map: from the catalog's cache, or computed in the
-        background when the faces changed."""
-        if self.catalog_path is None or (is_running(self.layout_task)):
+    def clear(self) -> None:
+        scatter = self.panel.scatter
+        scatter.set_points(np.zeros(0), np.zeros((0, 2)), np.zeros(0))
+        scatter.message = "Computing the map…"
+
+    def show(self) -> None:
+        """The tab became visible (or the faces changed while it is)."""
+        if not self.controller.map_layout.stale and self.panel.scatter.count():
             return
-        if not self.layout_dirty and self.map.scatter.count():
-            return
-        self.layout_dirty = False
-        if not self.map.scatter.count():
-            self.map.scatter.message = "Computing the map…"
-            self.map.scatter.update()
-        self.map.status.setText("Loading the map…")
-        self.layout_task = run_task(
-            jobs.layout_job(self.catalog_path),
-            self,
-            on_progress=self._layout_arrived,
-            on_result=self._layout_arrived,
-            on_error=self._layout_failed,
-        )
+        if not self.panel.scatter.count():
+            self.panel.scatter.message = "Computing the map…"
+            self.panel.scatter.update()
+        self.panel.status.setText("Loading the map…")
+        self.controller.ensure_layout()
 
-    def _layout_arrived(self: MainWindow, layout: jobs.Layout) -> None:
-        self.map.scatter.set_points(layout.face_ids, layout.xy, layout.persons)
-        self.map.scatter.set_selected(self.selected_face_ids())
+    def _arrived(self, layout: jobs.Layout) -> None:
+        scatter = self.panel.scatter
+        scatter.set_points(layout.face_ids, layout.xy, layout.persons)
+        scatter.set_selected(self.browser.selected_face_ids())
         if not len(layout.face_ids):
-            self.map.scatter.message = "No faces yet"
-        self.map.status.setText(
+            scatter.message = "No faces yet"
+        self.panel.status.setText(
             f"{len(layout.face_ids):,} faces"
             if layout.final
             else "Quick preview — computing the UMAP layout…"
@@ -54,32 +69,44 @@ class MapCommands:
         if layout.final:
             self.layout_ready.emit()
 
-    def _layout_failed(self: MainWindow, exc: BaseException) -> None:
-        self.map.status.setText(f"Map failed: {exc}")
-        self.map.scatter.message = "The map could not be computed"
-        self.map.scatter.update()
+    def _failed(self, exc: BaseException) -> None:
+        self.panel.status.setText(f"Map failed: {exc}")
+        self.panel.scatter.message = "The map could not be computed"
+        self.panel.scatter.update()
 
-    def reveal_face(self: MainWindow, face_id: int) -> None:
+    def _recolour(self, snapshot: jobs.Snapshot) -> None:
+        scatter = self.panel.scatter
+        if snapshot.map_persons is not None and np.array_equal(
+            snapshot.map_ids, scatter.face_ids()
+        ):
+            scatter.set_persons(snapshot.map_persons)
+        if self.is_shown() and self.controller.map_layout.stale:
+            self.show()
+
+    def _grid_selected(self, face_ids: list[int]) -> None:
+        if self.panel.scatter.count():
+            self.panel.scatter.set_selected(face_ids)
+
+    def reveal_face(self, face_id: int) -> None:
         """A click on the map: show that face among its person's faces, selected."""
-        if self.catalog is None:
-            return
-        state = self.catalog.face_state([face_id]).get(face_id)
-        if state is None:
-            return
-        self.show_person(state[0], select_tile=True)
-        row = self.faces.model.row_of(face_id)
+
+        def found(state: tuple[int | None, int, int] | None) -> None:
+            if state is None:
+                return
+            self.browser.show_person(state[0], select_tile=True)
+            self.controller.read(lambda _library: None, lambda _: self._select_in_grid(face_id))
+
+        def state(library: jobs.Library) -> tuple[int | None, int, int] | None:
+            return library.catalog.face_state([face_id]).get(face_id)
+
+        self.controller.read(state, found)
+
+    def _select_in_grid(self, face_id: int) -> None:
+        faces = self.browser.faces
+        row = faces.model.row_of(face_id)
         if row >= 0:
-            index = self.faces.model.index(row, 0)
-            self.faces.view.selectionModel().setCurrentIndex(
+            index = faces.model.index(row, 0)
+            faces.view.selectionModel().setCurrentIndex(
                 index, QItemSelectionModel.SelectionFlag.ClearAndSelect
             )
-            self.faces.view.scrollTo(index)
-
-    def show_selection(self: MainWindow, face_ids: list[int]) -> None:
-        """A rubber band or lasso on the map: those faces in the grid, all selected."""
-        if not face_ids:
-            return
-        self.face_source = ("selection", list(face_ids), True)  # True: all valid faces
-        self._load_faces(reset_scroll=True)
-        self._select_faces(list(face_ids))
-        self.update_actions()
+            faces.view.scrollTo(index)

@@ -1,112 +1,85 @@
-"""Scanning of the window: a background scan with progress, ETA, cancel and live
-results, and the "N files skipped — why?" report."""
+"""Scanning as the status bar shows it: progress with ETA and Cancel while a scan runs,
+its outcome, and the "N files skipped — why?" report."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QLabel, QWidget
 
 from faceorganizer.ui import jobs
+from faceorganizer.ui.controller import LibraryController, ScanStage
 from faceorganizer.ui.dialogs.common import SkippedFilesDialog
-from faceorganizer.ui.dialogs.regroup import library_settings
-from faceorganizer.ui.workers import is_running, run_task
-
-if TYPE_CHECKING:
-    from faceorganizer.ui.main_window import MainWindow
+from faceorganizer.ui.widgets.panels import ScanStatus
 
 
-class ScanCommands:
-    """Mixed into MainWindow; ``self`` is the window."""
+class ScanPresenter(QObject):
+    """Shows the controller's scan in the status bar widgets."""
 
-    def is_scanning(self: MainWindow) -> bool:
-        return is_running(self.scan_task)
+    def __init__(
+        self,
+        controller: LibraryController,
+        status: ScanStatus,
+        skipped_label: QLabel,
+        window: QWidget,
+    ) -> None:
+        super().__init__(window)
+        self.controller, self.status, self.skipped_label = controller, status, skipped_label
+        self.window = window
+        self.errors: list[tuple[str, str]] = []
+        status.cancel_clicked.connect(self.cancel)
+        skipped_label.linkActivated.connect(lambda _: self.show_skipped())
+        controller.busy_changed.connect(self._busy_changed)
+        controller.scan_progress.connect(self._progress)
+        controller.scan_finished.connect(self._finished)
+        controller.snapshot_ready.connect(self._snapshot)
 
-    def grouping_busy(self: MainWindow) -> bool:
-        regrouping = is_running(self.recluster_task)
-        return regrouping or (self.is_scanning() and self.scan_stage in ("cluster", "done"))
+    def cancel(self) -> None:
+        if self.controller.is_scanning():
+            self.controller.cancel_scan()
+            self.status.stage("Stopping…")
+            self.status.cancel.setEnabled(False)
 
-    def start_scan(self: MainWindow) -> None:
-        if self.catalog_path is None or self.root is None or self.is_scanning():
+    def _busy_changed(self) -> None:
+        scanning = self.controller.is_scanning()
+        if scanning and not self.status.isVisible():
+            self.status.stage("Looking for new and changed photos…")
+            self.status.cancel.setEnabled(True)
+            self.status.show()
+        elif not scanning:
+            self.status.hide()
+
+    def _progress(self, event: object) -> None:
+        if self.controller.scan_cancelled():
             return
-        if is_running(self.recluster_task):
-            return
-        if not self.root.is_dir():
-            QMessageBox.warning(self, "Folder missing", f"{self.root} cannot be found.")
-            return
-        # The library's own detector, max side and grouping, however it was made (CLI or app).
-        settings = library_settings(self.catalog, self.settings) if self.catalog else None
-        self.scan_stage = "sync"
-        self.scan_status.stage("Looking for new and changed photos…")
-        self.scan_status.cancel.setEnabled(True)
-        self.scan_status.show()
-        self.scan_task = run_task(
-            jobs.scan_job(self.catalog_path, self.root, settings),
-            self,
-            on_progress=self._scan_progress,
-            on_result=self._scan_result,
-            on_error=self._scan_error,
-        )
-        self.scan_task.done.connect(self._scan_done)
-        self._live.start()
-        self.update_actions()
-
-    def cancel_scan(self: MainWindow) -> None:
-        if self.is_scanning():
-            assert self.scan_task is not None
-            self.scan_task.cancel()
-            self.scan_status.stage("Stopping…")
-            self.scan_status.cancel.setEnabled(False)
-
-    def _scan_progress(self: MainWindow, event: object) -> None:
-        stage = getattr(event, "stage", "")
-        if stage != self.scan_stage:
-            self.scan_stage = stage
-            self.update_actions()
-        if self.scan_task is not None and self.scan_task.is_cancelled():
-            return
-        if stage == "faces":
-            self.scan_status.files(event.done, event.total)  # type: ignore[attr-defined]
+        stage = ScanStage.of(event)
+        if stage is ScanStage.FACES:
+            self.status.files(event.done, event.total)  # type: ignore[attr-defined]
             if getattr(event, "error", ""):
-                self._update_skipped()
-        elif stage == "cluster":
-            self.scan_status.stage("Grouping faces by person…")
+                self.controller.refresh()  # the skipped file shows up in the report
+        elif stage is ScanStage.CLUSTER:
+            self.status.stage("Grouping faces by person…")
 
-    def _scan_result(self: MainWindow, summary: object) -> None:
-        self.last_summary = summary
+    def _finished(self, summary: object) -> None:
+        if isinstance(summary, BaseException):
+            return
         if getattr(summary, "cancelled", False):
-            pending = self.catalog.pending_count() if self.catalog is not None else 0
-            photos = f"{pending} photo{'s' if pending != 1 else ''}"
-            self.statusBar().showMessage(
-                f"Scan stopped: {photos} left. Rescan (F5) continues from there.", 10000
+            self.controller.read(
+                lambda library: library.catalog.pending_count(), self._stopped_message
             )
         else:
             processed = getattr(summary, "processed", 0)
-            self.statusBar().showMessage(
-                f"Scan complete: {processed} new or changed photo(s) processed", 8000
-            )
-            self.layout_dirty = True
-        self.scan_finished.emit(summary)
+            self._say(f"Scan complete: {processed} new or changed photo(s) processed", 8000)
 
-    def _scan_error(self: MainWindow, exc: BaseException) -> None:
-        QMessageBox.critical(self, "Scan failed", f"The scan stopped with an error:\n{exc}")
-        self.scan_finished.emit(exc)
+    def _stopped_message(self, pending: int) -> None:
+        photos = f"{pending} photo{'s' if pending != 1 else ''}"
+        self._say(f"Scan stopped: {photos} left. Rescan (F5) continues from there.", 10000)
 
-    def _scan_done(self: MainWindow) -> None:
-        self._live.stop()
-        self.scan_stage = ""
-        self.scan_status.hide()
-        if self._closing:
-            return
-        self.update_actions()  # Rescan is available again right away
-        self.refresh_all()  # also recomputes the map if it is shown and faces changed
+    def _say(self, text: str, ms: int) -> None:
+        self.controller.message.emit(text, ms)
 
-    def live_refresh(self: MainWindow) -> None:
-        """While scanning: new faces show up in Unknown; people appear after grouping."""
-        self.refresh_all()
-
-    def _update_skipped(self: MainWindow, errors: list[tuple[str, str]] | None = None) -> None:
-        problems = self.skipped_files(errors)
+    def _snapshot(self, snapshot: jobs.Snapshot) -> None:
+        self.errors = snapshot.errors
+        problems = self.skipped_files()
         if problems:
             self.skipped_label.setText(
                 f"<a href='#'>{len(problems)} file{'s' if len(problems) != 1 else ''} "
@@ -114,18 +87,15 @@ class ScanCommands:
             )
         self.skipped_label.setVisible(bool(problems))
 
-    def skipped_files(
-        self: MainWindow, errors: list[tuple[str, str]] | None = None
-    ) -> list[tuple[str, str]]:
+    def skipped_files(self) -> list[tuple[str, str]]:
         """Files the catalog marked as errors, plus unreadable ones the last sync met."""
-        if self.catalog is None:
-            return []
-        problems = dict(self.catalog.errors() if errors is None else errors)
-        for path, why in getattr(getattr(self.last_summary, "sync", None), "unreadable", []):
+        problems = dict(self.errors)
+        summary = self.controller.last_summary
+        for path, why in getattr(getattr(summary, "sync", None), "unreadable", []):
             problems.setdefault(path, why)
         return sorted(problems.items())
 
-    def show_skipped(self: MainWindow) -> None:
-        dialog = SkippedFilesDialog(self.skipped_files(), self)
+    def show_skipped(self) -> None:
+        dialog = SkippedFilesDialog(self.skipped_files(), self.window)
         dialog.exec()
         dialog.deleteLater()

@@ -1,14 +1,19 @@
-"""One way to run long work off the GUI thread: a generator driven in a QThread.
+"""The two ways work leaves the GUI thread.
 
-Every long job of the app (scan, export, UMAP layout, clustering preview, re-cluster,
-photo decoding) is written as a *job*: a callable that takes ``cancelled`` and returns a
-generator. Its yields become ``progress`` signals, its return value the ``finished``
-signal, an exception the ``failed`` signal. The job itself runs in the worker thread, so
-it must open its own :class:`Catalog` there (SQLite connections belong to one thread).
+* :class:`Task`: a long job (scan, export, UMAP layout, clustering preview, re-cluster,
+  photo decoding) in a QThread of its own. A job is a callable that takes ``cancelled``
+  and returns a generator: its yields become ``progress`` signals, its return value the
+  ``finished`` signal, an exception the ``failed`` signal. It runs in the worker thread,
+  so it opens its own Catalog there (SQLite connections belong to one thread).
+* :class:`SerialWorker`: one thread owning one resource (the library's catalog
+  connection and editor) that runs short calls on it strictly in submission order, so
+  an edit, the undo after it and the read that shows both happen in the user's order.
 """
 
 from __future__ import annotations
 
+import itertools
+import queue
 import traceback
 from collections.abc import Callable, Generator
 from typing import Any
@@ -128,3 +133,93 @@ def run_task(
         task.failed.connect(on_error)
     task.done.connect(task.deleteLater)
     return task.start()
+
+
+Call = Callable[[Any], Any]
+Done = Callable[[Any], None]
+Failed = Callable[[BaseException], None]
+
+
+class SerialWorker(QThread):
+    """A thread that opens a resource and runs calls on it one at a time, in order.
+
+    ``submit(call, on_result, on_error)`` queues ``call(resource)``; the callbacks run on
+    the GUI thread. ``finish()`` lets every queued call run, then closes the resource:
+    nothing submitted is dropped. If opening fails, ``broken`` carries the exception and
+    queued calls are never answered.
+    """
+
+    broken = Signal(object)
+    _succeeded = Signal(int, object)
+    _errored = Signal(int, object)
+
+    def __init__(
+        self,
+        open_resource: Callable[[], Any],
+        close_resource: Callable[[Any], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._open, self._close = open_resource, close_resource
+        self._calls: queue.SimpleQueue[tuple[int, Call] | None] = queue.SimpleQueue()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, tuple[Done | None, Failed | None]] = {}
+        self._succeeded.connect(self._on_success)  # queued: emitted in the worker thread
+        self._errored.connect(self._on_error)
+        self._closed = False
+
+    def submit(
+        self,
+        call: Callable[[Any], Any],
+        on_result: Done | None = None,
+        on_error: Failed | None = None,
+    ) -> int:
+        if self._closed:
+            raise RuntimeError("the worker is finishing; no new calls")
+        call_id = next(self._ids)
+        self._waiting[call_id] = (on_result, on_error)
+        self._calls.put((call_id, call))
+        if not self.isRunning():
+            self.start()
+        return call_id
+
+    def pending(self) -> int:
+        """Calls submitted whose result has not reached the GUI thread yet."""
+        return len(self._waiting)
+
+    def finish(self, timeout_ms: int = 60_000) -> bool:
+        """Run what is queued, close the resource, end the thread; no new calls after."""
+        self._closed = True
+        if not self.isRunning():
+            return True
+        self._calls.put(None)
+        return self.wait(timeout_ms)
+
+    def run(self) -> None:  # noqa: D401 - Qt override
+        try:
+            resource = self._open()
+        except Exception as exc:
+            self.broken.emit(exc)
+            return
+        try:
+            while (item := self._calls.get()) is not None:
+                call_id, call = item
+                try:
+                    result = call(resource)
+                except Exception as exc:  # reported to the GUI, never lost in the thread
+                    exc.__dict__.setdefault("gui_traceback", traceback.format_exc())
+                    self._errored.emit(call_id, exc)
+                else:
+                    self._succeeded.emit(call_id, result)
+        finally:
+            self._close(resource)
+
+    def _on_success(self, call_id: int, result: object) -> None:
+        on_result, _ = self._waiting.pop(call_id, (None, None))
+        if on_result is not None:
+            on_result(result)
+
+    def _on_error(self, call_id: int, exc: BaseException) -> None:
+        _, on_error = self._waiting.pop(call_id, (None, None))
+        if on_error is not None:
+            on_error(exc)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from faceorganizer.core.vision.detect import HogDetector
-from faceorganizer.core.vision.images import ImageError, load_photo
+from faceorganizer.core.vision.images import ImageError, load_photo, photo_thumbnail
 
 OBAMA = "Barack_Obama/frec__obama.jpg"
 
@@ -93,3 +93,13 @@ def test_decompression_bomb_is_refused(tmp_path: Path) -> None:
     path.write_bytes(buffer.getvalue())
     with pytest.raises(ImageError, match="too large"):
         load_photo(path)
+
+
+def test_photo_thumbnail_is_upright_and_small(faces_dev: Path, tmp_path: Path) -> None:
+    target = tmp_path / "o6.jpg"
+    rotated_copy(faces_dev / OBAMA, target, 6)
+    with Image.open(faces_dev / OBAMA) as original:
+        width, height = original.size
+    with Image.open(io.BytesIO(photo_thumbnail(target, 200))) as thumb:
+        assert max(thumb.size) == 200
+        assert thumb.size[0] / thumb.size[1] == pytest.approx(width / height, rel=0.02)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceorganizer.core.grouping.cluster import knn
+from faceorganizer.core.grouping.knn import knn
 from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.store.catalog import Catalog

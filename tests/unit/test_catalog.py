@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from faceorganizer.core.store.catalog import (
+    _MIGRATIONS,
     SCHEMA_VERSION,
     Catalog,
     CatalogError,
@@ -61,16 +62,36 @@ def test_failed_migration_leaves_version_unchanged(tmp_path: Path) -> None:
     db.close()
 
 
+def _old_catalog(path: Path, version: int) -> Catalog:
+    """A catalog as release ``version`` left it, holding one processed photo, opened
+    (and so upgraded) by this release."""
+    db = sqlite3.connect(path)
+    db.executescript("".join(_MIGRATIONS[:version]) + f"PRAGMA user_version = {version};")
+    db.execute("INSERT INTO files(path, size, mtime_ns, status) VALUES ('a.jpg', 1, 2, 'done')")
+    db.commit()
+    db.close()
+    return Catalog(path)
+
+
 def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
     """A catalog written by the first release (schema 1) opens and gains the new index."""
-    path = tmp_path / "v1.sqlite"
-    catalog = Catalog(path)
-    catalog.add_file("a.jpg", 1, 2, "h")
-    catalog.db.executescript("DROP INDEX faces_person_order; PRAGMA user_version = 1;")
-    catalog.close()
-    upgraded = Catalog(path)
-    assert upgraded.schema_version() == SCHEMA_VERSION == 2
+    upgraded = _old_catalog(tmp_path / "v1.sqlite", 1)
+    assert upgraded.schema_version() == SCHEMA_VERSION
     assert [f.path for f in upgraded.files()] == ["a.jpg"]
     names = {r[0] for r in upgraded.db.execute("SELECT name FROM sqlite_master")}
     assert "faces_person_order" in names
+    upgraded.close()
+
+
+def test_version_2_catalog_gains_dates_and_metadata_names(tmp_path: Path) -> None:
+    """A schema-2 catalog's processed photos keep their faces and are due for a metadata
+    read (date taken, XMP names) on the next scan."""
+    upgraded = _old_catalog(tmp_path / "v2.sqlite", 2)
+    assert upgraded.schema_version() == SCHEMA_VERSION
+    assert [f.path for f in upgraded.files_needing_metadata()] == ["a.jpg"]
+    upgraded.update_sidecar_signatures({"a.jpg": ""})
+    upgraded.record_metadata(upgraded.files()[0].id, "2020-01-02 03:04:05", {})
+    assert upgraded.files_needing_metadata() == []
+    upgraded.update_sidecar_signatures({"a.jpg": "a.jpg.xmp:10:20"})
+    assert [f.path for f in upgraded.files_needing_metadata()] == ["a.jpg"]
     upgraded.close()

@@ -6,17 +6,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
-from faceorganizer.core.grouping.cluster import (
-    LINKAGES,
-    Constraints,
-    _prepare,
-    auto_threshold,
-    cluster,
-    knn,
-    knn_update,
-    merge_clusters,
-    suggest,
-)
+from faceorganizer.core.grouping.cluster import cluster
+from faceorganizer.core.grouping.constraints import Constraints, prepare_constraints
+from faceorganizer.core.grouping.dbscan import dbscan
+from faceorganizer.core.grouping.knn import knn, knn_update, neighbor_graph
+from faceorganizer.core.grouping.merge import LINKAGES, merge_clusters
+from faceorganizer.core.grouping.suggest import suggest
+from faceorganizer.core.grouping.threshold import auto_threshold
 from faceorganizer.eval import metrics
 
 DIM = 128
@@ -184,7 +180,7 @@ def test_constraints_always_hold(problem, algorithm, threshold):
 def test_merge_step_keeps_constraints(problem, linkage, threshold):
     """Merging from singletons (anchors pinned) at any threshold never breaks a constraint."""
     x, c, _ = problem
-    prep = _prepare(x.shape[0], c)
+    prep = prepare_constraints(x.shape[0], c)
     start = np.where(prep.anchor_label >= 0, prep.anchor_label, np.arange(x.shape[0]))
     idx, dist = knn(x, k=5)
     labels = merge_clusters(start, idx, dist, x, threshold, prep, linkage)
@@ -197,7 +193,7 @@ def test_merge_step_joins_split_person_unless_forbidden(linkage):
     x, _ = blobs(people=3, per=6)
     split = np.repeat(np.arange(4), [3, 3, 6, 6])  # person 0 cut in two clusters
     nb = knn(x)
-    merged = merge_clusters(split, *nb, x, 0.5, _prepare(18, None), linkage)
+    merged = merge_clusters(split, *nb, x, 0.5, prepare_constraints(18, None), linkage)
     assert np.unique(merged[:6]).size == 1  # halves joined
     assert np.unique(merged).size == 3  # strangers (~1.1 apart) stay apart
     photo = np.arange(18)
@@ -205,7 +201,9 @@ def test_merge_step_joins_split_person_unless_forbidden(linkage):
     anchor = np.full(18, -1)
     anchor[[6, 12]] = [1, 2]
     c = Constraints(photo=photo, anchor=anchor, forbidden=[(13, 1)])
-    kept = merge_clusters(split, *nb, x, 5.0, _prepare(18, c), linkage)  # would merge all
+    kept = merge_clusters(
+        split, *nb, x, 5.0, prepare_constraints(18, c), linkage
+    )  # would merge all
     check_constraints(kept, c)
     assert kept[0] != kept[4] and kept[6] != kept[12]
     assert kept[13] != kept[6]
@@ -223,8 +221,6 @@ def test_whispers_default_merges_on_top():
 
 def test_dbscan_matches_sklearn():
     from sklearn.cluster import DBSCAN
-
-    from faceorganizer.core.grouping.cluster import dbscan, neighbor_graph
 
     rng = np.random.default_rng(5)
     x = rng.normal(0, 0.05, (200, DIM)).astype(np.float32)
@@ -252,11 +248,11 @@ def test_knn_update_matches_full_knn():
 
 def test_approximate_knn_finds_close_neighbours(monkeypatch):
     """Above EXACT_KNN_LIMIT the cell search keeps the short links clustering uses."""
-    from faceorganizer.core.grouping import cluster as cluster_module
+    from faceorganizer.core.grouping import knn as knn_module
 
     x, _ = blobs(people=60, per=20, seed=2)
     exact_idx, exact_dist = knn(x)
-    monkeypatch.setattr(cluster_module, "EXACT_KNN_LIMIT", 100)
+    monkeypatch.setattr(knn_module, "EXACT_KNN_LIMIT", 100)
     idx, dist = knn(x)
     assert idx.shape == exact_idx.shape and (idx != np.arange(x.shape[0])[:, None]).all()
     assert (np.diff(dist, axis=1) >= 0).all()

@@ -9,8 +9,9 @@ import numpy as np
 from PySide6.QtCore import QSettings
 
 from faceorganizer.config import Settings
+from faceorganizer.core.library.tasks import library_settings
 from faceorganizer.core.store.catalog import Catalog, FaceRecord
-from faceorganizer.ui.dialogs.regroup import library_settings
+from faceorganizer.ui.dialogs.regroup import legacy_grouping
 
 MADE = Settings(detector="mtcnn", max_side=800, embedder="onnx", algorithm="dbscan", threshold=0.4)
 
@@ -49,13 +50,17 @@ def test_older_catalog_keeps_the_apps_last_grouping(tmp_path: Path) -> None:
     """Before libraries kept their settings the app grouped every library with its last
     Regroup choice (QSettings): an older catalog goes on with that, a new one does not."""
     app = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    assert legacy_grouping(app) is None
     app.setValue("cluster/algorithm", "dbscan")
     app.setValue("cluster/threshold", 0.42)
+    legacy = legacy_grouping(app)
+    assert legacy == Settings(algorithm="dbscan", threshold=0.42)
     catalog = Catalog(tmp_path / "c.sqlite", root=tmp_path)
-    assert library_settings(catalog, app) == Settings()  # new library: defaults
+    assert library_settings(catalog, legacy) == Settings()  # new library: defaults
     face = FaceRecord((0, 0, 9, 9), 0.9, np.zeros((5, 2)), b"", np.ones(4), "m")
     catalog.record_faces(catalog.add_file("a.jpg", 1, 1, None), [face], (10, 10))
-    assert library_settings(catalog, app) == Settings(algorithm="dbscan", threshold=0.42)
+    assert library_settings(catalog, legacy) == legacy
+    assert library_settings(catalog, None) == Settings()
     catalog.save_settings(MADE)
-    assert library_settings(catalog, app) == MADE  # the catalog's record wins
+    assert library_settings(catalog, legacy) == MADE  # the catalog's record wins
     catalog.close()

@@ -1,9 +1,10 @@
-"""The two hot loops of clustering, compiled by numba (it comes with umap-learn).
+"""The two hot loops of clustering, compiled by numba.
 
-Kept apart from :mod:`cluster` so that importing the clustering code does not import
-numba (0.5 s) until a graph is actually built. Each kernel compiles once (seconds) and is
-cached on disk; where no cache location can be found (a frozen app without sources) it
-compiles once per process instead.
+Imported only inside the functions that run them (:mod:`search`, :mod:`whispers`), so
+that importing the clustering code does not import numba (0.5 s) until a graph is
+actually built. Each kernel compiles once (seconds) and is cached on disk; where no
+cache location can be found (a frozen app without sources) it compiles once per process
+instead.
 """
 
 from __future__ import annotations

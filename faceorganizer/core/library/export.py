@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from faceorganizer.core.library.sidecars import SidecarError, SidecarWriter
 from faceorganizer.core.store.catalog import Catalog, default_person_name
 from faceorganizer.core.store.files import atomic_path
 
@@ -46,6 +47,8 @@ class Options:
     mode: Mode = Mode.COPY
     include_unknown: bool = False
     only_named: bool = False
+    write_xmp: bool = False  # an XMP sidecar with the names beside every exported photo
+    together: tuple[int, ...] = ()  # only the photos showing all these people, one folder
 
 
 @dataclass
@@ -53,6 +56,7 @@ class ExportReport:
     written: int = 0
     already_there: int = 0
     people: int = 0
+    sidecars: int = 0  # XMP sidecars written or updated
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -91,6 +95,25 @@ def plan(catalog: Catalog, options: Options) -> list[Placement]:
     return [
         Placement(folders[person], _label(persons, person), path, tuple(found))
         for (person, path), found in boxes.items()
+    ]
+
+
+def plan_together(catalog: Catalog, person_ids: tuple[int, ...]) -> list[Placement]:
+    """The photos that show all of ``person_ids``, in one folder named after them all."""
+    persons = {p.id: p for p in catalog.persons(include_hidden=True)}
+    missing = [str(p) for p in person_ids if p not in persons]
+    if missing:
+        raise ExportError(f"no person with id {', '.join(missing)}")
+    label = " & ".join(persons[p].display_name for p in person_ids)
+    folder = safe_folder_name(label, "Together")
+    boxes: dict[str, list[tuple[float, ...]]] = defaultdict(list)
+    wanted = set(person_ids)
+    for person_id, _file_id, path, box in catalog.person_files():
+        if person_id in wanted:
+            boxes[path].append(box)
+    return [
+        Placement(folder, label, photo.path, tuple(boxes[photo.path]))
+        for photo in catalog.photos_with_all(person_ids)
     ]
 
 
@@ -168,8 +191,12 @@ def export(
     except OSError as exc:
         raise ExportError(f"cannot write to {destination}: {exc.strerror or exc}") from exc
 
-    placements = plan(catalog, options)
+    if options.together:
+        placements = plan_together(catalog, options.together)
+    else:
+        placements = plan(catalog, options)
     report = ExportReport(people=len({p.folder for p in placements}))
+    sidecars = SidecarWriter(catalog, root) if options.write_xmp else None
     rows: list[list[str]] = []
     for done, item in enumerate(placements, start=1):
         if cancelled():
@@ -186,10 +213,19 @@ def export(
             continue
         report.written += written
         report.already_there += not written
+        sidecar = ""
+        if sidecars is not None:
+            try:
+                path, changed = sidecars.write(target, item.source)
+                sidecar = path.relative_to(destination).as_posix()
+                report.sidecars += changed
+            except (SidecarError, OSError) as exc:
+                report.failed.append((item.source, f"sidecar: {exc}"))
         for box in item.boxes:
             rows.append(
                 [item.source, target.relative_to(destination).as_posix(), item.person]
                 + [f"{v:.0f}" for v in box]
+                + [sidecar]
             )
         yield done, len(placements)
     _write_manifest(destination, rows)
@@ -203,7 +239,7 @@ def _write_manifest(destination: Path, rows: list[list[str]]) -> None:
             temp.open("w", newline="", encoding="utf-8") as stream,
         ):
             writer = csv.writer(stream)
-            writer.writerow(["source", "destination", "person", "x0", "y0", "x1", "y1"])
+            writer.writerow(["source", "destination", "person", "x0", "y0", "x1", "y1", "sidecar"])
             writer.writerows(rows)
     except OSError as exc:
         raise ExportError(f"cannot write the manifest: {exc.strerror}") from exc

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faceorganizer.core.grouping.cluster import knn, knn_update
+from faceorganizer.core.grouping.knn import knn, knn_update
 from faceorganizer.core.store import knn_cache
 
 

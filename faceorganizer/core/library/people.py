@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceorganizer.config import DEFAULT_THRESHOLD
-from faceorganizer.core.grouping.cluster import Constraints, cluster, suggest
+from faceorganizer.core.grouping.cluster import cluster
+from faceorganizer.core.grouping.constraints import Constraints
+from faceorganizer.core.grouping.suggest import suggest
 from faceorganizer.core.library.edits import Change, Editor
 from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.store.catalog import Catalog

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from faceorganizer.config import Settings
+from faceorganizer.core.library.names import MetadataReport, apply_region_names, read_metadata
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.sync import SyncReport, sync_catalog
 from faceorganizer.core.store.catalog import Catalog, FileRow
@@ -33,7 +34,7 @@ from faceorganizer.core.vision.model_cache import cached_resnet_onnx, cached_sfa
 
 @dataclass(frozen=True)
 class Progress:
-    stage: str  # "sync", "faces", "cluster", "done"
+    stage: str  # "sync", "faces", "names", "cluster", "done"
     done: int
     total: int
     path: str = ""
@@ -50,6 +51,7 @@ class ScanSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     cancelled: bool = False
+    metadata: MetadataReport = field(default_factory=MetadataReport)
 
 
 class _WorkerCrash(Exception):
@@ -113,6 +115,7 @@ def find_faces(
             summary.skipped.append((row.path, result.error))
         else:
             catalog.record_faces(row.id, result.faces, result.size)
+            read_metadata(catalog, root, row, summary.metadata)
         summary.processed += 1
         return Progress("faces", summary.processed, total, row.path, result.error or "")
 
@@ -133,6 +136,21 @@ def find_faces(
         if cancelled():
             summary.cancelled = True
             return
+
+
+def read_names(
+    catalog: Catalog, root: Path, cancelled: Callable[[], bool], summary: ScanSummary
+) -> Iterator[Progress]:
+    """Read the metadata of photos that were processed before but whose sidecars changed
+    (or were never read), then name the faces that regions point at."""
+    rows = catalog.files_needing_metadata()
+    for done, row in enumerate(rows, start=1):
+        if cancelled():
+            summary.cancelled = True
+            return
+        read_metadata(catalog, root, row, summary.metadata)
+        yield Progress("names", done, len(rows), row.path)
+    summary.metadata.named += apply_region_names(catalog)
 
 
 # model files made from the shipped ones (converted, cleaned) before the workers start
@@ -179,6 +197,12 @@ def scan(
     started = time.perf_counter()
     yield from find_faces(catalog, root, settings, cancelled, summary)
     summary.seconds["faces"] = time.perf_counter() - started
+    if summary.cancelled:
+        return
+
+    started = time.perf_counter()
+    yield from read_names(catalog, root, cancelled, summary)
+    summary.seconds["names"] = time.perf_counter() - started
     if summary.cancelled:
         return
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from faceorganizer.core.metadata.xmp_read import sidecar_signature
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.store.files import content_hash
 from faceorganizer.core.vision.images import is_image_path
@@ -22,6 +23,7 @@ class FoundFile:
     path: str  # relative to the root, '/' separated
     size: int
     mtime_ns: int
+    sidecars: str = ""  # which XMP sidecars it has, with their sizes and mtimes
 
 
 @dataclass
@@ -46,6 +48,7 @@ def walk_images(root: Path, problems: list[tuple[str, str]] | None = None) -> It
     for folder, dirs, names in os.walk(root, onerror=on_error, followlinks=False):
         dirs.sort()
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        listing = set(names)
         for name in sorted(names):
             path = Path(folder, name)
             if name.startswith(".") or not is_image_path(path):
@@ -57,7 +60,8 @@ def walk_images(root: Path, problems: list[tuple[str, str]] | None = None) -> It
                     problems.append((_relative(path, root), f"cannot read: {exc.strerror}"))
                 continue
             if path.is_file():
-                yield FoundFile(_relative(path, root), info.st_size, info.st_mtime_ns)
+                sidecars = sidecar_signature(Path(folder), name, listing)
+                yield FoundFile(_relative(path, root), info.st_size, info.st_mtime_ns, sidecars)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -97,5 +101,6 @@ def sync_catalog(catalog: Catalog, root: Path) -> SyncReport:
             catalog.reset_file(row.id, item.size, item.mtime_ns, digest)
             report.changed += 1
     catalog.remove_files(row.id for row in gone.values())
+    catalog.update_sidecar_signatures({path: item.sidecars for path, item in found.items()})
     report.removed = len(gone)
     return report

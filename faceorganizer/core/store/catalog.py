@@ -92,6 +92,16 @@ _MIGRATIONS: list[str] = [
     """
     CREATE INDEX faces_person_order ON faces(person_id, ignored, score DESC, id);
     """,
+    # 3: names from photo metadata (XMP face regions) and the date a photo was taken.
+    """
+    ALTER TABLE files ADD COLUMN taken TEXT;   -- 'YYYY-MM-DD HH:MM:SS': EXIF, else mtime
+    ALTER TABLE files ADD COLUMN xmp_sig TEXT NOT NULL DEFAULT '';  -- sidecars now (sync)
+    ALTER TABLE files ADD COLUMN xmp_seen TEXT;  -- xmp_sig when names were read; NULL never
+    ALTER TABLE faces ADD COLUMN xmp_name TEXT;  -- the name a region in the metadata gives
+    ALTER TABLE faces ADD COLUMN xmp_applied TEXT;  -- the xmp_name last put into a person
+    CREATE INDEX files_taken ON files(taken, path);
+    CREATE INDEX faces_xmp ON faces(xmp_name) WHERE xmp_name IS NOT NULL;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -105,6 +115,19 @@ class FileRow:
     hash: str | None
     status: str
     error: str | None
+
+
+# face id, metadata name, name applied before, person id, locked, the person's name
+PendingName = tuple[int, str, str | None, int | None, bool, str | None]
+
+
+@dataclass(frozen=True)
+class PhotoRow:
+    """A photo in a person's (or several people's) photos by date."""
+
+    id: int
+    path: str  # relative to the library root
+    taken: str  # 'YYYY-MM-DD HH:MM:SS' (EXIF date taken, else the file's mtime); '' unknown
 
 
 @dataclass(frozen=True)
@@ -539,6 +562,97 @@ class Catalog:
         """Forget every recorded edit (the edits stay applied; they just cannot be undone)."""
         with self.transaction():
             self.db.execute("DELETE FROM edits")
+
+    # ------------------------------------------------------------------ photo metadata
+    def update_sidecar_signatures(self, signatures: dict[str, str]) -> None:
+        """Record which sidecars each photo (by path) has now; see xmp_read."""
+        known = dict(self.db.execute("SELECT path, xmp_sig FROM files"))
+        changed = [(sig, path) for path, sig in signatures.items() if known.get(path, sig) != sig]
+        if changed:
+            with self.transaction():
+                self.db.executemany("UPDATE files SET xmp_sig = ? WHERE path = ?", changed)
+
+    def files_needing_metadata(self) -> list[FileRow]:
+        """Processed photos whose metadata was never read or whose sidecars changed."""
+        rows = self.db.execute(
+            "SELECT id, path, size, mtime_ns, hash, status, error FROM files "
+            "WHERE status = 'done' AND xmp_seen IS NOT xmp_sig ORDER BY path"
+        )
+        return [FileRow(*row) for row in rows]
+
+    def file_faces(self, file_id: int) -> list[tuple[int, tuple[float, float, float, float]]]:
+        """(face id, box) of a photo's faces that are not marked "not a face"."""
+        rows = self.db.execute(
+            "SELECT id, x0, y0, x1, y1 FROM faces WHERE file_id = ? AND ignored = 0 ORDER BY id",
+            (file_id,),
+        )
+        return [(int(r[0]), (r[1], r[2], r[3], r[4])) for r in rows]
+
+    def file_size(self, file_id: int) -> tuple[int, int] | None:
+        """Upright width and height of a processed photo."""
+        row = self.db.execute("SELECT width, height FROM files WHERE id = ?", (file_id,)).fetchone()
+        return None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+
+    def record_metadata(self, file_id: int, taken: str, names: dict[int, str]) -> None:
+        """Store a photo's date taken and the names its regions give its faces, and note
+        that its current sidecars have been read."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE files SET taken = ?, xmp_seen = xmp_sig WHERE id = ?", (taken, file_id)
+            )
+            self.db.execute(
+                "UPDATE faces SET xmp_name = NULL WHERE file_id = ? AND xmp_name IS NOT NULL",
+                (file_id,),
+            )
+            self.db.executemany(
+                "UPDATE faces SET xmp_name = ? WHERE id = ?",
+                [(name, face_id) for face_id, name in names.items()],
+            )
+
+    def pending_region_names(self) -> list[PendingName]:
+        """Faces whose metadata name has not been put into a person yet: (face id, name,
+        name applied before, person id, locked, person's name)."""
+        rows = self.db.execute(
+            "SELECT faces.id, xmp_name, xmp_applied, person_id, locked, persons.name "
+            "FROM faces LEFT JOIN persons ON persons.id = faces.person_id "
+            "WHERE xmp_name IS NOT NULL AND xmp_applied IS NOT xmp_name AND ignored = 0 "
+            "ORDER BY faces.id"
+        )
+        return [(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+    def mark_region_names_applied(self, face_ids: Iterable[int]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE faces SET xmp_applied = xmp_name WHERE id = ?", [(f,) for f in face_ids]
+            )
+
+    def person_ids_by_name(self) -> dict[str, int]:
+        """casefolded name -> person id; of two people with one name, the one with more
+        faces (then the older one)."""
+        rows = self.db.execute(
+            "SELECT p.id, p.name FROM persons p LEFT JOIN faces f ON f.person_id = p.id "
+            "WHERE p.name IS NOT NULL GROUP BY p.id ORDER BY COUNT(f.id) DESC, p.id"
+        )
+        found: dict[str, int] = {}
+        for person_id, name in rows:
+            found.setdefault(str(name).casefold(), int(person_id))
+        return found
+
+    def photos_with_all(self, person_ids: Iterable[int]) -> list[PhotoRow]:
+        """The photos that show every one of these people, by date taken (oldest first).
+        One person: that person's photos."""
+        ids = sorted(set(person_ids))
+        if not ids:
+            return []
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(
+            "SELECT files.id, files.path, COALESCE(files.taken, '') FROM files WHERE files.id IN "
+            f"(SELECT file_id FROM faces WHERE ignored = 0 AND person_id IN ({marks}) "
+            " GROUP BY file_id HAVING COUNT(DISTINCT person_id) = ?) "
+            "ORDER BY files.taken IS NULL, files.taken, files.path",
+            (*ids, len(ids)),
+        )
+        return [PhotoRow(int(r[0]), str(r[1]), str(r[2])) for r in rows]
 
     # ------------------------------------------------------------------ layout
     def layout(self) -> dict[int, tuple[float, float]]:

@@ -122,3 +122,13 @@ def face_thumbnail(photo: Photo, box: tuple[float, float, float, float], size: i
     buffer = io.BytesIO()
     crop.save(buffer, "JPEG", quality=85)
     return buffer.getvalue()
+
+
+def photo_thumbnail(path: Path, side: int = 256) -> bytes:
+    """A JPEG of the whole photo, upright, its long side at most ``side`` pixels: the
+    tiles of a person's photos by date. JPEGs decode at reduced size (DCT scaling), so
+    this costs a few ms a photo. Raises ImageError like ``load_photo``."""
+    photo = load_photo(path, side)
+    buffer = io.BytesIO()
+    Image.fromarray(photo.rgb).save(buffer, "JPEG", quality=85)
+    return buffer.getvalue()

@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import jobs
 from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, PeopleModel, Row
 from faceorganizer.ui.widgets.thumbs import Thumbnails
@@ -134,36 +133,26 @@ class PhotoCanvas(QWidget):
 
 
 class PhotoViewer(QDialog):
-    """Shows the photo a face comes from; decoding runs in a worker."""
+    """Shows the photo a face comes from; reading and decoding run in a worker."""
 
-    def __init__(self, catalog: Catalog, face_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog_path: Path, face_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        info = catalog.face_info(face_id)
-        root = catalog.root or Path()
-        self.path = root / str(info["path"])
-        self.setWindowTitle(f"{info['path']} — faceorganizer")
+        self.path: Path | None = None
+        self.setWindowTitle("faceorganizer")
         self.resize(960, 720)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 8)
         self.canvas = PhotoCanvas(self)
         layout.addWidget(self.canvas, 1)
-        names = catalog.person_names()
-        self.canvas.boxes = [
-            (box, names.get(person, "") if person is not None else "", other == face_id)
-            for other, box, person in catalog.faces_in_photo_of(face_id)
-        ]
         bar = QHBoxLayout()
         bar.setContentsMargins(12, 0, 12, 0)
-        person = info["person_id"]
-        caption = QLabel(
-            f"<b>{names.get(person, 'Unknown') if person is not None else 'Unknown'}</b>"
-            f" &nbsp;·&nbsp; {self.path}"
-        )
-        caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        bar.addWidget(caption, 1)
-        open_button = QPushButton("Open Photo")
-        open_button.clicked.connect(self._open_external)
-        bar.addWidget(open_button)
+        self.caption = QLabel()
+        self.caption.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bar.addWidget(self.caption, 1)
+        self.open_button = QPushButton("Open Photo")
+        self.open_button.setEnabled(False)
+        self.open_button.clicked.connect(self._open_external)
+        bar.addWidget(self.open_button)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
         close.setDefault(True)
@@ -173,11 +162,20 @@ class PhotoViewer(QDialog):
         side = 2048 if screen is None else int(max(screen.width(), screen.height()) * 1.0)
         side = int(side * self.devicePixelRatioF())
         self.task: Task = run_task(
-            jobs.photo_job(self.path, max(800, side)),
+            jobs.photo_job(catalog_path, face_id, max(800, side)),
             self,
+            on_progress=self._describe,
             on_result=self._show,
             on_error=self._failed,
         )
+
+    def _describe(self, faces: jobs.PhotoFaces) -> None:
+        self.path = faces.path
+        self.setWindowTitle(f"{faces.relative} — faceorganizer")
+        self.caption.setText(f"<b>{faces.person}</b> &nbsp;·&nbsp; {faces.path}")
+        self.canvas.boxes = faces.boxes
+        self.open_button.setEnabled(True)
+        self.canvas.update()
 
     def _show(self, picture: jobs.Picture) -> None:
         rgb = picture.rgb
@@ -193,7 +191,8 @@ class PhotoViewer(QDialog):
         self.canvas.update()
 
     def _open_external(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path)))
+        if self.path is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.path)))
 
     def done(self, result: int) -> None:
         if is_running(self.task):
@@ -276,6 +275,7 @@ class SplitDialog(QDialog):
         self._debounce = QTimer(self, singleShot=True, interval=250)
         self._debounce.timeout.connect(self.compute)
         self.threshold.valueChanged.connect(lambda _v: self._debounce.start())
+        thumbs.ready.connect(self._redraw_strips)
         self.compute()
 
     def compute(self) -> None:
@@ -303,6 +303,12 @@ class SplitDialog(QDialog):
         else:
             self.status.setText("These faces look like one person; try a lower value")
         self.apply_button.setEnabled(len(groups) > 1)
+
+    def _redraw_strips(self) -> None:
+        """Thumbnails arrived: draw the groups' strips with them."""
+        dpr = self.devicePixelRatioF()
+        for row, group in enumerate(self.groups[: self.list.count()]):
+            self.list.item(row).setIcon(QPixmap(face_strip(self.thumbs, group, 64, dpr)))
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"Cannot split: {exc}")
@@ -343,6 +349,7 @@ class MoveToDialog(QDialog):
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.doubleClicked.connect(self._pick)
         self.view.setIconSize(QSize(32, 32))
+        thumbs.ready.connect(self.view.viewport().update)
         layout.addWidget(self.view, 1)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

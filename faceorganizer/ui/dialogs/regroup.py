@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
-from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
@@ -37,24 +36,19 @@ def default_threshold(algorithm: str) -> float:
     return DEFAULT_THRESHOLD[algorithm]
 
 
-def library_settings(catalog: Catalog, app_settings: QSettings) -> Settings:
-    """How this library is scanned and grouped: its catalog's record.
-
-    Catalogs made before libraries kept that record were grouped by the app with the
-    last Regroup choice, which was stored app-wide (QSettings ``cluster/*``, no longer
-    written): for them that choice still holds, until a scan or regroup records one.
-    A new library starts from the defaults."""
-    if catalog.has_settings() or catalog.face_count() == 0:
-        return catalog.settings()
+def legacy_grouping(app_settings: QSettings) -> Settings | None:
+    """How the app grouped libraries before each kept its own settings: with the last
+    Regroup choice, stored app-wide (QSettings ``cluster/*``, no longer written). It
+    still holds for a catalog from then, until a scan or regroup records one."""
     algorithm = str(app_settings.value("cluster/algorithm", "", str))
+    if algorithm not in ALGORITHMS:
+        return None
     value = app_settings.value("cluster/threshold", None)
     try:
         threshold = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         threshold = None
-    if algorithm not in ALGORITHMS:
-        algorithm, threshold = "", None
-    return catalog.settings().changed(algorithm=algorithm or None, threshold=threshold)
+    return Settings(algorithm=algorithm, threshold=threshold)
 
 
 class ClusterDialog(QDialog):
@@ -68,6 +62,7 @@ class ClusterDialog(QDialog):
         self.setMinimumWidth(460)
         self.settings = settings
         self.catalog_path: Path | None = None
+        self.loaded = False  # the library's own values are shown
         self.current_people = 0
         self.preview: int | None = None
         self._task: Task | None = None
@@ -167,17 +162,28 @@ class ClusterDialog(QDialog):
 
     # ---------------------------------------------------------------- preview
     def open_for(self, catalog_path: Path, current_people: int) -> None:
+        """Show the dialog on this library's own grouping (read in the background)."""
         self.catalog_path = catalog_path
         self.current_people = current_people
-        catalog = Catalog(catalog_path, readonly=True)
-        try:
-            grouping = library_settings(catalog, self.settings)
-        finally:
-            catalog.close()
-        self._show_grouping(grouping.algorithm, grouping.threshold)
+        self.loaded = False
+        self.apply_button.setEnabled(False)  # until the library's values are shown
+        self.preview_label.setText("…")
         self.show()
         self.raise_()
         self.activateWindow()
+        run_task(
+            jobs.library_settings_job(catalog_path, legacy_grouping(self.settings)),
+            self,
+            on_result=lambda settings: self._loaded(catalog_path, settings),
+            on_error=lambda exc: self.preview_label.setText(f"Cannot read the library: {exc}"),
+        )
+
+    def _loaded(self, catalog_path: Path, settings: Settings) -> None:
+        if catalog_path != self.catalog_path or not self.isVisible():
+            return  # opened for another library meanwhile, or closed
+        self._show_grouping(settings.algorithm, settings.threshold)
+        self.loaded = True
+        self.apply_button.setEnabled(True)
         self.start_preview()
 
     def start_preview(self) -> None:

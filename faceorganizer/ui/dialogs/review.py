@@ -47,6 +47,7 @@ class ReviewDialog(QDialog):
         self.resize(1000, 330)
         self.catalog, self.thumbs, self.answer = catalog, thumbs, answer
         self.queue: list[Question] = []
+        self.faces: list[int] = []  # of the person asked about
         self.position = 0
         layout = QVBoxLayout(self)
         add_intro(
@@ -86,6 +87,7 @@ class ReviewDialog(QDialog):
         buttons.addWidget(close)
         layout.addLayout(buttons)
         self._enable(False)
+        thumbs.ready.connect(self._draw_faces)
         self._task: Task | None = run_task(
             jobs.review_job(catalog_path), self, on_result=self._loaded, on_error=self._failed
         )
@@ -121,14 +123,22 @@ class ReviewDialog(QDialog):
             done = "No more questions." if self.queue else "Nothing to ask: no near misses."
             self.question.setText(done)
             return
-        dpr = self.devicePixelRatioF()
-        self.face.setPixmap(self.thumbs.pixmap(suggestion.face_id, 160, dpr, 8))
         name = self.catalog.person_names().get(suggestion.person_id, "this person")
         self.question.setText(f"Is this {name}?")
-        faces = self.catalog.faces_of_person(suggestion.person_id)
-        self.caption.setText(f"{name}: {len(faces)} face{'s' if len(faces) != 1 else ''}")
-        self.person.setPixmap(QPixmap(face_strip(self.thumbs, faces, 72, dpr)))
+        self.faces = self.catalog.faces_of_person(suggestion.person_id)
+        count = len(self.faces)
+        self.caption.setText(f"{name}: {count} face{'s' if count != 1 else ''}")
+        self._draw_faces()
         self.progress.setText(f"{self.position + 1} of {len(self.queue)}")
+
+    def _draw_faces(self) -> None:
+        """The asked-about face and the person's faces (again when thumbnails arrive)."""
+        suggestion = self.current()
+        if suggestion is None:
+            return
+        dpr = self.devicePixelRatioF()
+        self.face.setPixmap(self.thumbs.pixmap(suggestion.face_id, 160, dpr, 8))
+        self.person.setPixmap(QPixmap(face_strip(self.thumbs, self.faces, 72, dpr)))
 
     def _answer(self, yes: bool) -> None:
         suggestion = self.current()

@@ -1,75 +1,201 @@
-"""Face thumbnails for the views: decoded lazily, only when painted, and cached.
+"""Face thumbnails for the views: read and decoded in a thread, only when painted, cached.
 
-The catalog holds one small JPEG per face. With 50 000 faces decoding all of them up
+The catalog holds one small JPEG per face. With 100 000 faces decoding all of them up
 front would take seconds and hundreds of MB, so a view asks for a pixmap only when it
-paints that item; the result stays in :class:`QPixmapCache` (an LRU bounded in KB).
-Pixmaps are made at the screen's device pixel ratio so they stay sharp at 200 %.
+paints that item. A miss returns a blank tile at once and queues the face for the
+loader thread, which reads the JPEG from its own read-only connection and scales and
+rounds it into a QImage; the GUI thread only turns those into pixmaps (kept in
+:class:`QPixmapCache`, an LRU bounded in KB) and ``ready`` asks the views to repaint.
+The newest requests are served first, so the tiles on screen after a fast scroll come
+before the ones scrolled past. Pixmaps are made at the screen's device pixel ratio so
+they stay sharp at 200 %.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections import OrderedDict
+from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QObject, QRectF, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPixmap, QPixmapCache
 
+from faceorganizer.core.store.catalog import Catalog
+
 CACHE_KB = 96 * 1024  # enough for several thousand grid thumbnails at 200 %
+MAX_WAITING = 600  # requests beyond this (scrolled past long ago) are dropped
+BATCH = 24  # thumbnails handed to the GUI thread at a time
+LOADING = QColor("#dfe1e6")
+MISSING = QColor("#c9ccd3")
+
+Request = tuple[int, int, float, float]  # face id, side, device pixel ratio, radius
 
 
-class Thumbnails:
+def _key(generation: int, request: Request) -> str:
+    face_id, side, dpr, radius = request
+    return f"fo{generation}:{face_id}:{side}:{dpr:.2f}:{radius:.0f}"
+
+
+def _canvas(side: int, dpr: float, radius: float) -> tuple[QImage, QPainter, int]:
+    pixels = max(1, round(side * dpr))
+    image = QImage(pixels, pixels, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+    if radius > 0:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, pixels, pixels), radius * dpr, radius * dpr)
+        painter.setClipPath(path)
+    return image, painter, pixels
+
+
+def render(data: bytes | None, request: Request) -> QImage | None:
+    """The thumbnail as a square image ``side * dpr`` pixels wide, rounded; None when
+    there is no readable JPEG. Safe in any thread (QImage only)."""
+    _face, side, dpr, radius = request
+    source = QImage()
+    if not data or not source.loadFromData(data):
+        return None
+    image, painter, pixels = _canvas(side, dpr, radius)
+    # Fill the square (centre crop): thumbnails are square already, but the crop near a
+    # photo border can be narrower.
+    scaled = source.scaled(
+        pixels,
+        pixels,
+        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    x = (scaled.width() - pixels) // 2
+    y = (scaled.height() - pixels) // 2
+    painter.drawImage(0, 0, scaled, x, y, pixels, pixels)
+    painter.end()
+    return image
+
+
+def _plain(request: Request, colour: QColor, mark: str = "") -> QPixmap:
+    _face, side, dpr, radius = request
+    image, painter, pixels = _canvas(side, dpr, radius)
+    painter.fillRect(0, 0, pixels, pixels, colour)
+    if mark:
+        painter.setPen(QColor("#8a8f99"))
+        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, mark)
+    painter.end()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(dpr)
+    return pixmap
+
+
+class _Loader(QThread):
+    """Reads and renders requested thumbnails, newest request first."""
+
+    loaded = Signal(int, list)  # generation, [(request, QImage | None)]
+
+    def __init__(self, path: Path, generation: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.path, self.generation = path, generation
+        self._lock = threading.Condition()
+        self._waiting: OrderedDict[Request, None] = OrderedDict()
+        self._in_flight: set[Request] = set()
+        self._stopping = False
+
+    def request(self, request: Request) -> None:
+        """Queue a thumbnail, or move it to the front if queued (it is still on screen)."""
+        with self._lock:
+            if request in self._in_flight:
+                return
+            self._waiting[request] = None
+            self._waiting.move_to_end(request)
+            while len(self._waiting) > MAX_WAITING:
+                self._waiting.popitem(last=False)  # asked for again if painted again
+            self._lock.notify()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify()
+        self.wait()
+
+    def _next(self, done: list[Request]) -> list[Request]:
+        with self._lock:
+            self._in_flight.difference_update(done)
+            while not self._waiting and not self._stopping:
+                self._lock.wait()
+            if self._stopping:
+                return []
+            count = min(BATCH, len(self._waiting))
+            batch = [self._waiting.popitem(last=True)[0] for _ in range(count)]
+            self._in_flight.update(batch)
+            return batch
+
+    def run(self) -> None:  # noqa: D401 - Qt override
+        try:
+            catalog = Catalog(self.path, readonly=True)
+        except Exception:  # no thumbnails then; the views show blank tiles
+            return
+        batch: list[Request] = []
+        try:
+            while batch := self._next(batch):
+                self.loaded.emit(
+                    self.generation, [(r, render(catalog.thumbnail(r[0]), r)) for r in batch]
+                )
+        finally:
+            catalog.close()
+
+
+class Thumbnails(QObject):
     """Pixmaps of face thumbnails of one catalog, keyed by face id and size."""
 
-    def __init__(self) -> None:
-        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), CACHE_KB))
-        self._read: Callable[[int], bytes | None] | None = None
-        self._generation = 0
+    ready = Signal()  # thumbnails arrived: views showing faces repaint
 
-    def set_source(self, read: Callable[[int], bytes | None] | None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), CACHE_KB))
+        self._loader: _Loader | None = None
+        self._generation = 0
+        self._blank: dict[tuple[str, int, float, float], QPixmap] = {}
+        self._repaint = QTimer(self, singleShot=True, interval=15)  # one repaint per batch
+        self._repaint.timeout.connect(self.ready)
+
+    def set_source(self, catalog_path: Path | None) -> None:
         """Switch catalogs: face ids of another catalog must never hit old entries."""
-        self._read = read
+        if self._loader is not None:
+            self._loader.stop()
+            self._loader.deleteLater()
+            self._loader = None
         self._generation += 1
+        if catalog_path is not None:
+            self._loader = _Loader(Path(catalog_path), self._generation, self)
+            self._loader.loaded.connect(self._arrived)
+            self._loader.start()
 
     def pixmap(self, face_id: int, side: int, dpr: float = 1.0, radius: float = 0.0) -> QPixmap:
-        """A square thumbnail ``side`` logical pixels wide, rounded by ``radius``."""
-        key = f"fo{self._generation}:{face_id}:{side}:{dpr:.2f}:{radius:.0f}"
-        found = QPixmapCache.find(key)
+        """A square thumbnail ``side`` logical pixels wide, rounded by ``radius``: from
+        the cache, else a blank tile now and the thumbnail after ``ready``."""
+        request: Request = (int(face_id), int(side), round(float(dpr), 2), float(radius))
+        found = QPixmapCache.find(_key(self._generation, request))
         if found is not None and not found.isNull():
             return found
-        pixmap = self._render(face_id, side, dpr, radius)
-        QPixmapCache.insert(key, pixmap)
-        return pixmap
+        if self._loader is not None and face_id >= 0:
+            self._loader.request(request)
+            return self._blank_tile(request, LOADING)
+        return self._blank_tile(request, MISSING, "?")
 
-    def _render(self, face_id: int, side: int, dpr: float, radius: float) -> QPixmap:
-        data = self._read(face_id) if self._read is not None else None
-        image = QImage()
-        if data:
-            image.loadFromData(data)
-        pixels = max(1, round(side * dpr))
-        out = QPixmap(pixels, pixels)
-        out.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(out)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        if radius > 0:
-            path = QPainterPath()
-            path.addRoundedRect(QRectF(0, 0, pixels, pixels), radius * dpr, radius * dpr)
-            painter.setClipPath(path)
-        if image.isNull():
-            painter.fillRect(0, 0, pixels, pixels, QColor("#c9ccd3"))
-            painter.setPen(QColor("#8a8f99"))
-            painter.drawText(out.rect(), Qt.AlignmentFlag.AlignCenter, "?")
-        else:
-            # Fill the square (centre crop): thumbnails are square already, but the
-            # crop near a photo border can be narrower.
-            scaled = image.scaled(
-                pixels,
-                pixels,
-                Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-                Qt.TransformationMode.SmoothTransformation,
-            )
-            x = (scaled.width() - pixels) // 2
-            y = (scaled.height() - pixels) // 2
-            painter.drawImage(0, 0, scaled, x, y, pixels, pixels)
-        painter.end()
-        out.setDevicePixelRatio(dpr)
-        return out
+    def _blank_tile(self, request: Request, colour: QColor, mark: str = "") -> QPixmap:
+        key = (colour.name() + mark, request[1], request[2], request[3])
+        if key not in self._blank:
+            self._blank[key] = _plain(request, colour, mark)
+        return self._blank[key]
+
+    def _arrived(self, generation: int, images: list[tuple[Request, QImage | None]]) -> None:
+        if generation != self._generation:
+            return
+        for request, image in images:
+            if image is None:
+                pixmap = _plain(request, MISSING, "?")
+            else:
+                pixmap = QPixmap.fromImage(image)
+                pixmap.setDevicePixelRatio(request[2])
+            QPixmapCache.insert(_key(generation, request), pixmap)
+        if not self._repaint.isActive():
+            self._repaint.start()

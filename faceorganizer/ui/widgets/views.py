@@ -276,6 +276,7 @@ class PeopleView(_GridView):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tile_delegate = PersonDelegate(thumbs, self)
+        thumbs.ready.connect(self.viewport().update)
         self.setItemDelegate(self.tile_delegate)
         self.set_cell(self.tile_delegate.natural_size() + QSize(6, 6))
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
@@ -308,6 +309,7 @@ class FacesView(_GridView):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.face_delegate = FaceDelegate(thumbs, self)
+        thumbs.ready.connect(self.viewport().update)
         self.setItemDelegate(self.face_delegate)
         self.set_side(self.face_delegate.side)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)

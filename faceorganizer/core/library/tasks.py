@@ -1,0 +1,101 @@
+"""Library work addressed by catalog path: what the GUI runs in other processes.
+
+Each function opens its own Catalog in the process that runs it (connections never
+cross processes) and returns plain values that pickle cheaply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+from faceorganizer.config import Settings
+from faceorganizer.core.store.catalog import Catalog
+
+
+def _open(catalog_path: str, readonly: bool = False) -> Catalog:
+    return Catalog(Path(catalog_path), readonly=readonly)
+
+
+def library_settings(catalog: Catalog, unrecorded: Settings | None = None) -> Settings:
+    """How this library is scanned and grouped: its catalog's record, or ``unrecorded``
+    for a catalog with faces but no record (made by a version before libraries kept
+    one), when the caller knows how it was made."""
+    if unrecorded is None or catalog.has_settings() or catalog.face_count() == 0:
+        return catalog.settings()
+    return unrecorded
+
+
+def read_library_settings(catalog_path: str, unrecorded: Settings | None) -> Settings:
+    catalog = _open(catalog_path, readonly=True)
+    try:
+        return library_settings(catalog, unrecorded)
+    finally:
+        catalog.close()
+
+
+def preview_count(catalog_path: str, algorithm: str, threshold: float) -> int:
+    """People a re-cluster would give (read-only)."""
+    from faceorganizer.core.library.people import preview_people
+
+    catalog = _open(catalog_path, readonly=True)
+    try:
+        return preview_people(catalog, algorithm, threshold)
+    finally:
+        catalog.close()
+
+
+def recluster_catalog(catalog_path: str, algorithm: str, threshold: float) -> Any:
+    """Re-cluster as one undoable edit; returns the core's ClusterResult."""
+    from faceorganizer.core.library.people import recluster
+
+    catalog = _open(catalog_path)
+    try:
+        return recluster(catalog, algorithm, threshold, undoable=True)
+    finally:
+        catalog.close()
+
+
+def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[list[int]]:
+    """The groups an automatic split of one person would make (nothing is written)."""
+    from faceorganizer.core.library.people import split_proposal
+
+    catalog = _open(catalog_path, readonly=True)
+    try:
+        return split_proposal(catalog, person_id, threshold)
+    finally:
+        catalog.close()
+
+
+def review_list(catalog_path: str) -> list[tuple[int, int, float]]:
+    """The "Is this X?" questions as (face, person, score), most confident first; plain
+    tuples, so the window does not import the clustering code to read them."""
+    from faceorganizer.core.library.people import review_suggestions
+
+    catalog = _open(catalog_path, readonly=True)
+    try:
+        return [(s.face_id, s.person_id, s.score) for s in review_suggestions(catalog)]
+    finally:
+        catalog.close()
+
+
+def scan_steps(
+    catalog_path: str,
+    root: str,
+    unrecorded: Settings | None,
+    *,
+    cancelled: Callable[[], bool],
+) -> Generator[Any, None, Any]:
+    """The core scan as the CLI runs it, with the library's own settings (``unrecorded``:
+    see :func:`library_settings`); yields its Progress events, returns the summary."""
+    from faceorganizer.core.library.scan import ScanSummary, scan
+
+    summary = ScanSummary()
+    catalog = Catalog(Path(catalog_path), root=Path(root))
+    try:
+        settings = library_settings(catalog, unrecorded)
+        yield from scan(catalog, Path(root), settings, cancelled=cancelled, summary=summary)
+    finally:
+        catalog.close()
+    return summary
