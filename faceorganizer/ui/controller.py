@@ -42,6 +42,7 @@ class ScanStage(enum.Enum):
     IDLE = ""
     SYNC = "sync"
     FACES = "faces"
+    NAMES = "names"  # reading names from photos' metadata (XMP face regions)
     CLUSTER = "cluster"
     DONE = "done"
 

@@ -39,6 +39,7 @@ from faceorganizer.ui.dialogs.common import PhotoViewer
 from faceorganizer.ui.dialogs.export import ExportDialog
 from faceorganizer.ui.dialogs.regroup import ClusterDialog
 from faceorganizer.ui.mapping import MapPresenter
+from faceorganizer.ui.photos import PhotosPresenter
 from faceorganizer.ui.scanning import ScanPresenter
 from faceorganizer.ui.widgets.panels import EmptyPage, FacesPanel, MapPanel, PeoplePanel, ScanStatus
 from faceorganizer.ui.widgets.thumbs import Thumbnails
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         self._build_ui()
         self.controller = LibraryController(self.settings, self)
         self.browser = Browser(self.controller, self.people, self.faces, self)
+        self.photos = PhotosPresenter(
+            self.controller, self.browser, self.faces, self.show_export_together, self
+        )
         self.mapping = MapPresenter(
             self.controller, self.browser, self.map, lambda: self.tabs.currentIndex() == MAP_TAB
         )
@@ -186,6 +190,7 @@ class MainWindow(QMainWindow):
         self.people.show_hidden.toggled.connect(self.act["show_hidden"].setChecked)
         self.act["show_hidden"].toggled.connect(self.people.show_hidden.setChecked)
         self.faces.view.open_face.connect(self.open_photo)
+        self.faces.photos.open_requested.connect(self.open_photo)
         self.map.scatter.face_activated.connect(self.open_photo)
         self.tabs.currentChanged.connect(
             lambda index: self.mapping.show() if index == MAP_TAB else None
@@ -341,6 +346,16 @@ class MainWindow(QMainWindow):
             self.export_dialog = ExportDialog(path, self.settings, self)
         self.export_dialog.show()
         self.export_dialog.raise_()
+
+    def show_export_together(self, person_ids: tuple[int, ...], names: str) -> None:
+        """Export the photos that show all of these people into one folder."""
+        path = self.controller.catalog_path
+        if path is None or not person_ids:
+            return
+        dialog = ExportDialog(path, self.settings, self, together=person_ids, names=names)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.together_dialog = dialog
+        dialog.show()
 
     def show_cluster_controls(self) -> None:
         path = self.controller.catalog_path

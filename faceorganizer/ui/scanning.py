@@ -56,6 +56,8 @@ class ScanPresenter(QObject):
             self.status.files(event.done, event.total)  # type: ignore[attr-defined]
             if getattr(event, "error", ""):
                 self.controller.refresh()  # the skipped file shows up in the report
+        elif stage is ScanStage.NAMES:
+            self.status.stage("Reading names from photo metadata…")
         elif stage is ScanStage.CLUSTER:
             self.status.stage("Grouping faces by person…")
 
@@ -68,7 +70,13 @@ class ScanPresenter(QObject):
             )
         else:
             processed = getattr(summary, "processed", 0)
-            self._say(f"Scan complete: {processed} new or changed photo(s) processed", 8000)
+            text = f"Scan complete: {processed} new or changed photo(s) processed"
+            names = getattr(summary, "metadata", None)
+            if names is not None and names.named:
+                text += f"; {names.named} face(s) named from photo metadata"
+            if names is not None and names.unmatched:
+                text += f"; {len(names.unmatched)} name tag(s) without a face (see the report)"
+            self._say(text, 10000)
 
     def _stopped_message(self, pending: int) -> None:
         photos = f"{pending} photo{'s' if pending != 1 else ''}"
@@ -80,11 +88,13 @@ class ScanPresenter(QObject):
     def _snapshot(self, snapshot: jobs.Snapshot) -> None:
         self.errors = snapshot.errors
         problems = self.skipped_files()
+        notes = len(self.name_notes())
+        skipped = len(problems) - notes
+        parts = [f"{skipped} file{'s' if skipped != 1 else ''} skipped"] if skipped else []
+        if notes:
+            parts.append(f"{notes} name note{'s' if notes != 1 else ''}")
         if problems:
-            self.skipped_label.setText(
-                f"<a href='#'>{len(problems)} file{'s' if len(problems) != 1 else ''} "
-                "skipped — why?</a>"
-            )
+            self.skipped_label.setText(f"<a href='#'>{', '.join(parts)} — why?</a>")
         self.skipped_label.setVisible(bool(problems))
 
     def skipped_files(self) -> list[tuple[str, str]]:
@@ -93,7 +103,18 @@ class ScanPresenter(QObject):
         summary = self.controller.last_summary
         for path, why in getattr(getattr(summary, "sync", None), "unreadable", []):
             problems.setdefault(path, why)
-        return sorted(problems.items())
+        return sorted(problems.items()) + self.name_notes()
+
+    def name_notes(self) -> list[tuple[str, str]]:
+        """What the last scan could not use of the photos' own names: tags that match no
+        detected face, unreadable or refused XMP (the photos themselves were scanned)."""
+        names = getattr(self.controller.last_summary, "metadata", None)
+        if names is None:
+            return []
+        notes = [
+            (path, f"name tag “{name}” matches no face found") for path, name in names.unmatched
+        ]
+        return notes + [(path, f"names not read: {why}") for path, why in names.warnings]
 
     def show_skipped(self) -> None:
         dialog = SkippedFilesDialog(self.skipped_files(), self.window)

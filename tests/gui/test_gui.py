@@ -612,10 +612,14 @@ def test_export_dialog_writes_person_folders(
     dialog.destination.setText(str(destination))
     dialog.only_named.setChecked(False)
     dialog.include_unknown.setChecked(True)
+    dialog.write_xmp.setChecked(True)
     dialog.export_button.click()
     qtbot.waitUntil(lambda: dialog.report is not None or dialog.error is not None, timeout=60_000)
     assert dialog.error is None
     assert dialog.open_button.isVisible()
+    photos = [p for p in destination.glob("*/*") if p.suffix != ".xmp"]
+    assert photos and all(p.with_name(p.name + ".xmp").is_file() for p in photos)
+    assert dialog.report.sidecars == len(photos)
     folders = sorted(p.name for p in destination.iterdir() if p.is_dir())
     assert len(folders) == dialog.report.people >= len(catalog.persons())
     assert (destination / "manifest.csv").is_file()
@@ -698,3 +702,47 @@ def test_window_imports_nothing_heavy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------- photos by date
+
+
+def test_photos_by_date_for_one_person_and_for_several_together(
+    qtbot, library: MainWindow, catalog: Catalog, tmp_path
+):
+    """Photos by Date shows a person's photos, oldest first; with several people selected,
+    the photos they are all in, which Export These Photos… puts into one folder."""
+    win = library
+    people = [p.id for p in catalog.persons()]
+    pair = next(
+        (a, b)
+        for i, a in enumerate(people)
+        for b in people[i + 1 :]
+        if catalog.photos_with_all([a, b])
+    )
+    photos = win.faces.photos.model_
+    win.browser.show_person(pair[0], select_tile=True)
+    win.faces.show_photos.setChecked(True)
+    expected = catalog.photos_with_all([pair[0]])
+    qtbot.waitUntil(lambda: photos.photos == expected, timeout=10_000)
+    assert [p.taken for p in expected] == sorted(p.taken for p in expected)
+    assert win.faces.title.text() == f"Photos of {win.browser.person_name(pair[0])}"
+    assert win.faces.pages.currentWidget() is win.faces.photos
+
+    select_people(win, list(pair))
+    together = catalog.photos_with_all(list(pair))
+    qtbot.waitUntil(lambda: photos.photos == together, timeout=10_000)
+    assert win.faces.title.text().startswith("Photos with ")
+    qtbot.waitUntil(win.faces.export_together.isEnabled)
+    win.faces.export_together.click()
+    dialog = win.together_dialog
+    assert dialog.together == tuple(win.photos.shown) and set(dialog.together) == set(pair)
+    dialog.destination.setText(str(tmp_path / "together"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.report is not None or dialog.error is not None, timeout=60_000)
+    assert dialog.error is None
+    (folder,) = [p for p in (tmp_path / "together").iterdir() if p.is_dir()]
+    assert sorted(p.name for p in folder.iterdir()) == sorted(Path(p.path).name for p in together)
+
+    win.faces.show_photos.setChecked(False)
+    assert win.faces.pages.currentWidget() is win.faces.view

@@ -276,3 +276,21 @@ def test_rescan_reads_a_new_or_changed_sidecar_without_redoing_faces(faces_dev, 
         assert _face_at(catalog, "group.jpg", BARACK)[0] is None
     finally:
         catalog.close()
+
+
+def test_no_sidecar_is_written_beside_an_original(faces_dev, tmp_path):
+    """Exporting into the library itself, where a person's folder is a folder of
+    originals: the photos are 'already there' (they are the originals) and get no
+    sidecar; the report says why. The originals and their folder stay byte-identical."""
+    root = tmp_path / "photos"
+    shutil.copytree(faces_dev / "Joe_Biden", root / "Joe_Biden")
+    catalog = Catalog(tmp_path / "catalog.sqlite", root=root)
+    for _ in scan(catalog, root, Settings(workers=1)):
+        pass
+    person = catalog.persons()[0]
+    Editor(catalog).rename(person.id, "Joe_Biden")
+    catalog.close()
+    before = _hashes(root / "Joe_Biden")
+    args = ["export", str(root), "--catalog", str(tmp_path / "catalog.sqlite"), "--write-xmp"]
+    assert run_cli(args) == 1  # a failure is reported
+    assert _hashes(root / "Joe_Biden") == before  # no sidecar, nothing changed

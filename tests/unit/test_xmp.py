@@ -205,3 +205,38 @@ def test_date_taken_comes_from_exif(tmp_path):
         "2019-07-04 18:30:00"
     )
     assert read_embedded(_photo(tmp_path / "b.jpg", date="0000:00:00 00:00:00")).taken is None
+
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def test_a_sidecar_written_by_exiv2_reads():
+    """exiv2-0.27-regions.xmp was written by exiv2 0.27.6 (the library digiKam writes XMP
+    with) from an empty packet: ``exiv2 -m exiv2-0.27-regions.cmd FILE.xmp``. It holds one
+    face as MWG and as Microsoft regions, in Exiv2's own serialization."""
+    data = (FIXTURES / "exiv2-0.27-regions.xmp").read_bytes()
+    (mwg,) = parse_regions(data)
+    assert mwg.name == "Joe Biden" and mwg.applied_to == (2000, 1428)
+    assert mwg.box == pytest.approx((0.36, 0.294118, 0.47, 0.462185), abs=1e-6)
+    start, end = data.index(b"<mwg-rs:Regions"), data.index(b"</mwg-rs:Regions>")
+    (mp,) = parse_regions(data[:start] + data[end + len(b"</mwg-rs:Regions>") :])
+    assert mp.name == "Joe Biden" and mp.box == pytest.approx(mwg.box, abs=1e-6)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "HEIF"])
+def test_xmp_inside_png_webp_and_heic_is_read(tmp_path, fmt):
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    photo = tmp_path / f"p.{fmt.lower()}"
+    packet = xmp_layouts.lightroom([REGIONS[0]], (64, 48))
+    if fmt == "PNG":
+        from PIL import PngImagePlugin
+
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt("XML:com.adobe.xmp", packet.decode())
+        Image.new("RGB", (64, 48)).save(photo, pnginfo=info)
+    else:
+        Image.new("RGB", (64, 48)).save(photo, fmt, xmp=packet)
+    found = photo_regions(photo, read_embedded(photo))
+    assert found.regions == [("Ann Smith", pytest.approx(REGIONS[0][1:]))]

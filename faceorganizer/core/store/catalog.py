@@ -128,6 +128,7 @@ class PhotoRow:
     id: int
     path: str  # relative to the library root
     taken: str  # 'YYYY-MM-DD HH:MM:SS' (EXIF date taken, else the file's mtime); '' unknown
+    face_id: int  # a face of those people in it (the photo viewer opens on it)
 
 
 @dataclass(frozen=True)
@@ -646,13 +647,14 @@ class Catalog:
             return []
         marks = ",".join("?" * len(ids))
         rows = self.db.execute(
-            "SELECT files.id, files.path, COALESCE(files.taken, '') FROM files WHERE files.id IN "
-            f"(SELECT file_id FROM faces WHERE ignored = 0 AND person_id IN ({marks}) "
-            " GROUP BY file_id HAVING COUNT(DISTINCT person_id) = ?) "
+            "SELECT files.id, files.path, COALESCE(files.taken, ''), MIN(faces.id) FROM faces "
+            "JOIN files ON files.id = faces.file_id "
+            f"WHERE faces.ignored = 0 AND faces.person_id IN ({marks}) GROUP BY files.id "
+            "HAVING COUNT(DISTINCT faces.person_id) = ? "
             "ORDER BY files.taken IS NULL, files.taken, files.path",
             (*ids, len(ids)),
         )
-        return [PhotoRow(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+        return [PhotoRow(int(r[0]), str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     # ------------------------------------------------------------------ layout
     def layout(self) -> dict[int, tuple[float, float]]:

@@ -50,8 +50,9 @@ class SkippedFilesDialog(QDialog):
         self.resize(760, 420)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"{len(problems)} file{'s were' if len(problems) != 1 else ' was'} skipped. "
-            "Fix or remove them and scan again (F5); everything else is already sorted."
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}: photos that were "
+            "skipped, and face names in photo metadata (XMP) that could not be used. Fix or "
+            "remove them and scan again (F5); everything else is already sorted."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)

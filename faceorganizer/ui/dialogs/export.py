@@ -36,13 +36,20 @@ MODES = (
 
 
 class ExportDialog(QDialog):
-    """Choose where and how, watch the progress, open the result."""
+    """Choose where and how, watch the progress, open the result. With ``together``
+    (person ids), only the photos that show all of those people, in one folder."""
 
     def __init__(
-        self, catalog_path: Path, settings: QSettings, parent: QWidget | None = None
+        self,
+        catalog_path: Path,
+        settings: QSettings,
+        parent: QWidget | None = None,
+        together: tuple[int, ...] = (),
+        names: str = "",
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export People to Folders")
+        self.together = together
+        self.setWindowTitle("Export Photos Together" if together else "Export People to Folders")
         self.setMinimumWidth(560)
         self.catalog_path = catalog_path
         self.settings = settings
@@ -53,8 +60,12 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         add_intro(
             layout,
-            "One folder per person, each with every photo that person is in. "
-            "Your original photos are never moved or changed.",
+            (
+                f"One folder, “{names}”, with every photo that shows all of them. "
+                if together
+                else "One folder per person, each with every photo that person is in. "
+            )
+            + "Your original photos are never moved or changed.",
         )
 
         form = QFormLayout()
@@ -84,8 +95,16 @@ class ExportDialog(QDialog):
         self.include_unknown.setChecked(settings.value("export/unknown", False, bool))
         self.only_named = QCheckBox("Only people I have named")
         self.only_named.setChecked(settings.value("export/named", False, bool))
-        form.addRow("People:", self.only_named)
-        form.addRow("", self.include_unknown)
+        if not together:
+            form.addRow("People:", self.only_named)
+            form.addRow("", self.include_unknown)
+        self.write_xmp = QCheckBox("Write names for other photo apps (digiKam, Lightroom, …)")
+        self.write_xmp.setToolTip(
+            "Puts PHOTO.xmp beside every exported photo with its people's names and face "
+            "areas; the originals and their folders are never written to"
+        )
+        self.write_xmp.setChecked(settings.value("export/xmp", False, bool))
+        form.addRow("Names:", self.write_xmp)
         layout.addLayout(form)
 
         self.progress = QProgressBar()
@@ -117,7 +136,13 @@ class ExportDialog(QDialog):
     def options(self) -> Options:
         checked = self.modes.checkedButton()
         mode = Mode(checked.property("mode")) if checked else Mode.COPY
-        return Options(mode, self.include_unknown.isChecked(), self.only_named.isChecked())
+        return Options(
+            mode,
+            self.include_unknown.isChecked() and not self.together,
+            self.only_named.isChecked() and not self.together,
+            self.write_xmp.isChecked(),
+            self.together,
+        )
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -140,8 +165,9 @@ class ExportDialog(QDialog):
         options = self.options()
         self.settings.setValue("export/destination", str(destination))
         self.settings.setValue("export/mode", options.mode.value)
-        self.settings.setValue("export/unknown", options.include_unknown)
-        self.settings.setValue("export/named", options.only_named)
+        self.settings.setValue("export/unknown", self.include_unknown.isChecked())
+        self.settings.setValue("export/named", self.only_named.isChecked())
+        self.settings.setValue("export/xmp", options.write_xmp)
         self.report, self.error = None, None
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -172,6 +198,8 @@ class ExportDialog(QDialog):
             f"{'Stopped' if cancelled else 'Done'}: {self.report.people} folder(s), "
             f"{self.report.written} photo(s) written, {self.report.already_there} already there."
         )
+        if self.write_xmp.isChecked():
+            text += f" {self.report.sidecars} name file(s) (.xmp) written or updated."
         if self.report.failed:
             text += f"<br><b>{len(self.report.failed)} failed</b>, e.g. " + ", ".join(
                 f"{path} ({why})" for path, why in self.report.failed[:3]

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer.ui.widgets.item_models import FacesModel, PeopleModel
+from faceorganizer.ui.widgets.photos import PhotosView, PhotoThumbnails
 from faceorganizer.ui.widgets.scatter import ScatterView
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.widgets.views import FacesView, PeopleView
@@ -170,6 +171,21 @@ class FacesPanel(QWidget):
         self.person_buttons = QHBoxLayout()
         self.person_buttons.setSpacing(2)
         header.addLayout(self.person_buttons)
+        self.export_together = QToolButton()
+        self.export_together.setText("Export These Photos…")
+        self.export_together.setToolTip("Copy these photos into one folder")
+        self.export_together.setAutoRaise(True)
+        self.export_together.hide()
+        header.addWidget(self.export_together)
+        self.show_photos = QToolButton()
+        self.show_photos.setText("Photos by Date")
+        self.show_photos.setCheckable(True)
+        self.show_photos.setAutoRaise(True)
+        self.show_photos.setToolTip(
+            "Whole photos sorted by date taken instead of faces; select several people "
+            "to see the photos they are all in"
+        )
+        header.addWidget(self.show_photos)
         layout.addLayout(header)
         self.bar = QStackedWidget()
         self.bar.setFixedHeight(32)
@@ -193,7 +209,25 @@ class FacesPanel(QWidget):
         self.model = FacesModel(self)
         self.view = FacesView(thumbs)
         self.view.setModel(self.model)
-        layout.addWidget(self.view, 1)
+        self.photo_thumbs = PhotoThumbnails(self)
+        self.photos = PhotosView(self.photo_thumbs)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.view)
+        self.pages.addWidget(self.photos)
+        layout.addWidget(self.pages, 1)
+        self.photos_hint = QLabel(
+            "Double-click a photo to open it · select several people for the photos they are all in"
+        )
+        self.photos_hint.setObjectName("hint")
+        self.photos_hint.setContentsMargins(10, 0, 10, 0)
+        self.bar.addWidget(self.photos_hint)
+        self.show_photos.toggled.connect(self._photos_toggled)
+
+    def _photos_toggled(self, photos: bool) -> None:
+        """Faces or whole photos; the selection bar belongs to the faces."""
+        self.pages.setCurrentIndex(1 if photos else 0)
+        self.export_together.setVisible(photos)
+        self.bar.setCurrentIndex(2 if photos else 0)
 
     def _button(self, action: object) -> QToolButton:
         button = QToolButton()
@@ -214,7 +248,8 @@ class FacesPanel(QWidget):
 
     def set_selected(self, count: int) -> None:
         self.selected.setText(f"{count} selected")
-        self.bar.setCurrentIndex(1 if count else 0)
+        if not self.show_photos.isChecked():
+            self.bar.setCurrentIndex(1 if count else 0)
 
 
 class MapPanel(QWidget):
