@@ -1,4 +1,6 @@
-"""Command line: scan | cluster | export | eval | info. Stable: scripts depend on it."""
+"""Command line: scan | cluster | export | eval | info | people | rename | forget-missing |
+restore. Stable: scripts depend on it. Exit codes: 0 done, 1 error (with a message),
+2 bad arguments."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,8 +16,16 @@ import platformdirs
 from tqdm import tqdm
 
 from faceorganizer import __version__
-from faceorganizer.config import ALGORITHMS, APP_NAME, DETECTORS, EMBEDDERS, Settings
+from faceorganizer.config import (
+    ALGORITHMS,
+    APP_NAME,
+    DETECTORS,
+    EMBEDDERS,
+    LIBRARY_SETTINGS,
+    Settings,
+)
 from faceorganizer.core.library.export import ExportError, Mode, Options, export
+from faceorganizer.core.store import backup
 from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
 
 if TYPE_CHECKING:
@@ -23,7 +34,9 @@ if TYPE_CHECKING:
 
 # The models and the clustering (dlib, onnxruntime, scipy) are imported by the commands
 # that use them, so that opening the app does not wait for them.
-COMMANDS = ("scan", "cluster", "export", "eval", "info")
+COMMANDS = (
+    "scan", "cluster", "export", "eval", "info", "people", "rename", "forget-missing", "restore",
+)  # fmt: skip
 
 
 class UsageError(Exception):
@@ -52,10 +65,27 @@ def resolve_catalog(args: argparse.Namespace) -> Path:
     raise UsageError("no library scanned yet: run 'faceorganizer scan FOLDER' first")
 
 
+@contextmanager
+def opened(path: Path) -> Iterator[Catalog]:
+    """``open_existing`` for the length of a ``with`` block."""
+    catalog = open_existing(path)
+    try:
+        yield catalog
+    finally:
+        catalog.close()
+
+
 def open_existing(path: Path) -> Catalog:
+    """The catalog at ``path``, refused (naming the backup to restore) if damaged."""
     if not path.is_file():
         raise UsageError(f"no catalog at {path}: run 'faceorganizer scan FOLDER' first")
-    return Catalog(path)
+    catalog = Catalog(path)
+    try:
+        catalog.verify()
+    except CatalogError:
+        catalog.close()
+        raise
+    return catalog
 
 
 def _progress_bar(events: Iterator[Progress]) -> None:
@@ -97,24 +127,34 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
     catalog_path = Path(args.catalog) if args.catalog else default_catalog_path(folder)
-    catalog = Catalog(catalog_path, root=folder)
+    catalog = open_existing(catalog_path) if catalog_path.is_file() else Catalog(catalog_path)
     summary = ScanSummary()
     try:
         settings = _with_flags(catalog.settings(), args)
-        _progress_bar(scan(catalog, folder, settings, summary=summary))
+        events = scan(
+            catalog, folder, settings, summary=summary, accept_missing=args.accept_missing
+        )
+        _progress_bar(events)
         remember_catalog(catalog_path)
         stats = catalog.stats()
         errors = catalog.errors()
     finally:
         catalog.close()
     sync = summary.sync
+    if sync.refused:
+        raise UsageError(f"{folder}: {sync.refused}")
     print(f"Catalog: {catalog_path}")
     print(
         f"Files: {stats['files']} ({sync.new} new, {sync.changed} changed, {sync.moved} moved, "
-        f"{sync.removed} removed, {summary.processed} processed)"
+        f"{sync.missing} missing, {sync.returned} back, {summary.processed} processed)"
     )
     print(f"Faces: {stats['faces']}  People: {stats['people']}  Unassigned: {stats['unassigned']}")
     _print_names(summary.metadata)
+    if stats["missing"]:
+        print(
+            f"Missing: {stats['missing']} photo(s) not found — is the drive connected? Their "
+            "faces and people are kept; 'faceorganizer forget-missing' removes them."
+        )
     problems = errors + summary.sync.unreadable
     if problems:
         print(f"Skipped {len(problems)} file(s):")
@@ -143,11 +183,8 @@ def _print_names(report: MetadataReport) -> None:
 def cmd_cluster(args: argparse.Namespace) -> int:
     from faceorganizer.core.library.people import recluster
 
-    catalog = open_existing(resolve_catalog(args))
-    try:
+    with opened(resolve_catalog(args)) as catalog:
         result = recluster(catalog, args.algorithm, args.threshold, undoable=True)
-    finally:
-        catalog.close()
     print(f"Faces: {result.faces}  People: {result.people}  Unassigned: {result.unassigned}")
     return 0
 
@@ -178,6 +215,11 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"{report.already_there} already there."
         + (f" {report.sidecars} XMP sidecar(s) written." if args.write_xmp else "")
     )
+    if report.missing:
+        print(
+            f"Skipped {len(report.missing)} missing photo(s) (not found — is the drive "
+            "connected?); export again once they are back."
+        )
     for path, reason in report.failed:
         print(f"  failed {path}: {reason}")
     return 1 if report.failed else 0
@@ -209,21 +251,90 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = resolve_catalog(args)
-    catalog = open_existing(path)
-    try:
-        print(f"Catalog: {path}\nLibrary: {catalog.root}")
+    with opened(path) as catalog:
+        stats, root, people = catalog.stats(), catalog.root, catalog.persons()[: args.top]
         settings = catalog.settings()
-        threshold = "default" if settings.threshold is None else f"{settings.threshold:g}"
+    saved = [str(b) for b in backup.backups(path)]
+    if args.json:
+        shown = {key: getattr(settings, key) for key in LIBRARY_SETTINGS}
         print(
-            f"Settings: detector {settings.detector}, max side {settings.max_side}, "
-            f"embedder {settings.embedder}, {settings.algorithm} (threshold {threshold})"
+            json.dumps(
+                {"catalog": str(path), "library": str(root), **stats, "backups": saved}
+                | {"settings": shown}
+            )
         )
-        for key, value in catalog.stats().items():
-            print(f"{key.capitalize()}: {value}")
-        for person in catalog.persons()[: args.top]:
-            print(f"  {person.display_name}: {person.faces} face(s) (id {person.id})")
-    finally:
-        catalog.close()
+        return 0
+    print(f"Catalog: {path}\nLibrary: {root}")
+    threshold = "default" if settings.threshold is None else f"{settings.threshold:g}"
+    print(
+        f"Settings: detector {settings.detector}, max side {settings.max_side}, "
+        f"embedder {settings.embedder}, {settings.algorithm} (threshold {threshold})"
+    )
+    for key, value in stats.items():
+        print(f"{key.capitalize()}: {value}")
+    for person in people:
+        print(f"  {person.display_name}: {person.faces} face(s) (id {person.id})")
+    print(f"Backups: {len(saved)}" + (f" (newest: {saved[0]})" if saved else ""))
+    return 0
+
+
+def cmd_people(args: argparse.Namespace) -> int:
+    with opened(resolve_catalog(args)) as catalog:
+        people = catalog.persons(include_hidden=True)
+    if args.json:
+        rows = [{"id": p.id, "name": p.name, "faces": p.faces, "hidden": p.hidden} for p in people]
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for p in people:
+        print(f"{p.id:>6}  {p.faces:>6} face(s)  {p.display_name}" + ("  (hidden)" * p.hidden))
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    from faceorganizer.core.library.edits import Editor
+
+    with opened(resolve_catalog(args)) as catalog:
+        try:
+            catalog.person(args.person_id)
+        except KeyError:
+            raise UsageError(
+                f"no person {args.person_id}: 'faceorganizer people' lists them"
+            ) from None
+        Editor(catalog).rename(args.person_id, args.name)
+        shown = catalog.person(args.person_id).display_name
+    print(f"Person {args.person_id} is now {shown!r} (Undo in the app takes it back)")
+    return 0
+
+
+def cmd_forget_missing(args: argparse.Namespace) -> int:
+    from faceorganizer.core.library.sync import forget_missing
+
+    with opened(resolve_catalog(args)) as catalog:
+        forgotten = forget_missing(catalog)
+    if forgotten.backup is None:
+        print("No missing photos: nothing to forget.")
+        return 0
+    print(f"Forgot {forgotten.files} missing photo(s) and their {forgotten.faces} face(s).")
+    print(
+        f"Backup first: {forgotten.backup}\n  undo with: faceorganizer restore '{forgotten.backup}'"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    source = Path(args.backup)
+    if not source.is_file():
+        raise UsageError(f"no backup at {source}")
+    if args.catalog or args.library:
+        target = resolve_catalog(args)
+    else:
+        target = backup.catalog_of(source)
+        if not target.is_file():
+            raise UsageError(f"which catalog is {source} a backup of? Add --catalog PATH")
+    saved = backup.restore(source, target)
+    print(f"Restored {target} from {source}.")
+    if saved is not None:
+        print(f"The catalog it replaced was saved first: {saved}")
     return 0
 
 
@@ -249,9 +360,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+    def add(name: str, help_text: str, *, library: bool = True) -> argparse.ArgumentParser:
+        """A command reading a catalog: --catalog PATH or (``library``) --library FOLDER."""
         command = sub.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("--catalog", metavar="PATH", help="catalog file (default: per user)")
+        which = command.add_mutually_exclusive_group()
+        which.add_argument("--catalog", metavar="PATH", help="catalog file (default: per user)")
+        if library:
+            which.add_argument(
+                "--library", metavar="FOLDER", help="library folder (default: the last scanned)"
+            )
         return command
 
     def add_grouping(command: argparse.ArgumentParser) -> None:
@@ -291,20 +408,24 @@ def build_parser() -> argparse.ArgumentParser:
             "ResNet); a catalog keeps the one it started with",
         )
 
-    scan_cmd = add("scan", "find, embed and group the faces of a photo folder")
+    scan_cmd = add("scan", "find, embed and group the faces of a photo folder", library=False)
     scan_cmd.add_argument("folder", metavar="FOLDER")
+    scan_cmd.add_argument(
+        "--accept-missing",
+        action="store_true",
+        help="go on when the folder is empty or most photos are gone (they are kept, "
+        "marked missing); without it such a scan changes nothing",
+    )
     add_grouping(scan_cmd)
     add_workers(scan_cmd)
     scan_cmd.set_defaults(run=cmd_scan)
 
     cluster_cmd = add("cluster", "group the faces again (keeps your edits)")
-    cluster_cmd.add_argument("--library", metavar="FOLDER", help="library folder")
     add_grouping(cluster_cmd)
     cluster_cmd.set_defaults(run=cmd_cluster)
 
     export_cmd = add("export", "write one folder per person")
     export_cmd.add_argument("destination", metavar="DEST")
-    export_cmd.add_argument("--library", metavar="FOLDER", help="library folder")
     export_cmd.add_argument("--mode", choices=[m.value for m in Mode], default="copy")
     export_cmd.add_argument("--include-unknown", action="store_true", help="add Unknown/")
     export_cmd.add_argument("--only-named", action="store_true", help="only named people")
@@ -323,7 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export_cmd.set_defaults(run=cmd_export)
 
-    eval_cmd = add("eval", "score the grouping on a labeled folder <identity>/<image>")
+    eval_cmd = add(
+        "eval", "score the grouping on a labeled folder <identity>/<image>", library=False
+    )
     eval_cmd.add_argument("folder", metavar="LABELED_FOLDER")
     eval_cmd.add_argument("--json", action="store_true", help="print one JSON object")
     add_grouping(eval_cmd)
@@ -331,9 +454,25 @@ def build_parser() -> argparse.ArgumentParser:
     eval_cmd.set_defaults(run=cmd_eval)
 
     info_cmd = add("info", "summary of a library")
-    info_cmd.add_argument("--library", metavar="FOLDER", help="library folder")
     info_cmd.add_argument("--top", type=int, default=20, help="people to list")
+    info_cmd.add_argument("--json", action="store_true", help="print one JSON object")
     info_cmd.set_defaults(run=cmd_info)
+
+    people_cmd = add("people", "list the people: id, name, faces (missing photos' too), hidden")
+    people_cmd.add_argument("--json", action="store_true", help="print a JSON list")
+    people_cmd.set_defaults(run=cmd_people)
+
+    rename_cmd = add("rename", "name a person (an empty name takes the name away)")
+    rename_cmd.add_argument("person_id", metavar="PERSON_ID", type=int)
+    rename_cmd.add_argument("name", metavar="NAME")
+    rename_cmd.set_defaults(run=cmd_rename)
+
+    forget_cmd = add("forget-missing", "remove missing photos and their faces (backup first)")
+    forget_cmd.set_defaults(run=cmd_forget_missing)
+
+    restore_cmd = add("restore", "put a catalog backup back (the current one is saved first)")
+    restore_cmd.add_argument("backup", metavar="BACKUP", help="a file 'faceorganizer info' lists")
+    restore_cmd.set_defaults(run=cmd_restore)
     return parser
 
 
@@ -349,7 +488,7 @@ def run_cli(argv: list[str]) -> int:
         return 0
     try:
         return int(args.run(args))
-    except (UsageError, CatalogError) as exc:
+    except (UsageError, CatalogError, backup.BackupError) as exc:
         print(f"faceorganizer: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

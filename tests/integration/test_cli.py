@@ -111,3 +111,62 @@ def test_library_keeps_its_settings_until_a_flag_changes_one(
     assert settings_line(tmp_path) == recorded.replace("0.4)", "0.45)")
     assert cli("cluster", "--algorithm", "chinese-whispers", home=tmp_path).returncode == 0
     assert settings_line(tmp_path).endswith("chinese-whispers (threshold default)")
+
+
+def test_people_rename_info_json(scanned: tuple[Path, object], tmp_path: Path) -> None:
+    catalog = tmp_path / "c.sqlite"
+    shutil.copy(scanned[0], catalog)
+    listed = cli("people", "--catalog", str(catalog), "--json", home=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    people = json.loads(listed.stdout)
+    assert people and set(people[0]) == {"id", "name", "faces", "hidden"}
+    top = people[0]
+    renamed = cli("rename", str(top["id"]), "Grandma Ζωή", "--catalog", str(catalog), home=tmp_path)
+    assert renamed.returncode == 0, renamed.stderr
+    again = json.loads(cli("people", "--catalog", str(catalog), "--json", home=tmp_path).stdout)
+    assert {**top, "name": "Grandma Ζωή"} in again
+    info = json.loads(cli("info", "--catalog", str(catalog), "--json", home=tmp_path).stdout)
+    assert {"files", "faces", "people", "missing"} <= set(info)
+    assert info["missing"] == 0
+    assert info["faces"] == sum(p["faces"] for p in people) + info["unassigned"]
+
+    for args, code in [
+        (("rename", "999999", "X", "--catalog", str(catalog)), 1),  # no such person
+        (("rename", "one", "X", "--catalog", str(catalog)), 2),  # not an id
+        (("people", "--catalog", str(catalog), "--library", str(tmp_path)), 2),
+    ]:
+        result = cli(*args, home=tmp_path)
+        assert result.returncode == code, (args, result.stderr)
+        assert "error" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_command_is_an_error_not_the_app(tmp_path: Path) -> None:
+    result = cli("peple", home=tmp_path)  # no display: the app would abort in Qt
+    assert result.returncode == 2
+    assert "invalid choice: 'peple'" in result.stderr
+
+
+def test_damaged_catalog_is_refused_naming_the_newest_good_backup(
+    scanned: tuple[Path, object], tmp_path: Path
+) -> None:
+    from faceorganizer.core.store.catalog import Catalog
+
+    path = tmp_path / "c.sqlite"
+    shutil.copy(scanned[0], path)
+    catalog = Catalog(path)
+    older = catalog.backup("test")
+    newest = catalog.backup("test")
+    catalog.close()
+    with path.open("r+b") as stream:  # a bad sector in the middle of the file
+        stream.seek(path.stat().st_size // 2 // 4096 * 4096)
+        stream.write(b"\x5a" * 4096)
+    result = cli("info", "--catalog", str(path), home=tmp_path)
+    assert result.returncode == 1
+    assert "is damaged" in result.stderr and str(newest) in result.stderr
+    assert str(older) not in result.stderr and "Traceback" not in result.stderr
+
+    restored = cli("restore", str(newest), home=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert (tmp_path / "c.sqlite.damaged").is_file()  # the damaged one is kept aside
+    info = cli("info", "--catalog", str(path), "--json", home=tmp_path)
+    assert info.returncode == 0 and json.loads(info.stdout)["faces"] > 0

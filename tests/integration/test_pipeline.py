@@ -66,7 +66,7 @@ def test_rescan_of_unchanged_folder_processes_nothing(catalog: Catalog, faces_de
     assert catalog.stats()["faces"] == before["faces"]
 
 
-def test_incremental_rescan_new_changed_moved_removed(small_library: Path, tmp_path: Path) -> None:
+def test_incremental_rescan_new_changed_moved_missing(small_library: Path, tmp_path: Path) -> None:
     catalog = Catalog(tmp_path / "lib.sqlite", root=small_library)
     first = run_scan(catalog, small_library, workers=1)
     assert first.processed == first.sync.new == 7
@@ -78,16 +78,17 @@ def test_incremental_rescan_new_changed_moved_removed(small_library: Path, tmp_p
     ).fetchone()[0]
 
     os.rename(obama / "frec__obama.jpg", small_library / "renamed obama.jpg")  # moved
-    (small_library / "Joe_Biden" / "frec__biden.jpg").unlink()  # removed
+    (small_library / "Joe_Biden" / "frec__biden.jpg").unlink()  # missing
     shutil.copy2(obama / "frec__obama2.jpg", obama / "frec__obama1.jpg")  # changed content
     second = run_scan(catalog, small_library, workers=1)
 
-    assert (second.sync.moved, second.sync.removed, second.sync.changed) == (1, 1, 1)
+    assert (second.sync.moved, second.sync.missing, second.sync.changed) == (1, 1, 1)
     assert second.processed == 1
     row = catalog.db.execute(
         "SELECT files.path FROM faces JOIN files ON files.id = file_id WHERE faces.id = ?",
         (moved_face,),
     ).fetchone()
     assert row[0] == "renamed obama.jpg"  # same face row, new path: edits on it survive
-    assert catalog.stats()["faces"] == faces_before - 1
+    assert catalog.stats()["faces"] == faces_before  # the missing photo keeps its face
+    assert catalog.missing_paths() == {"Joe_Biden/frec__biden.jpg"}
     catalog.close()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from faceorganizer.core.store.backup import backups
 from faceorganizer.core.store.catalog import (
     _MIGRATIONS,
     SCHEMA_VERSION,
@@ -73,14 +74,21 @@ def _old_catalog(path: Path, version: int) -> Catalog:
     return Catalog(path)
 
 
-def test_version_1_catalog_is_upgraded_keeping_its_data(tmp_path: Path) -> None:
-    """A catalog written by the first release (schema 1) opens and gains the new index."""
-    upgraded = _old_catalog(tmp_path / "v1.sqlite", 1)
+def test_version_1_catalog_is_upgraded_keeping_its_data_after_a_backup(tmp_path: Path) -> None:
+    """A catalog written by the first release (schema 1) is backed up, then upgraded."""
+    path = tmp_path / "v1.sqlite"
+    upgraded = _old_catalog(path, 1)
     assert upgraded.schema_version() == SCHEMA_VERSION
-    assert [f.path for f in upgraded.files()] == ["a.jpg"]
+    assert [(f.path, f.missing) for f in upgraded.files()] == [("a.jpg", False)]
     names = {r[0] for r in upgraded.db.execute("SELECT name FROM sqlite_master")}
-    assert "faces_person_order" in names
+    assert {"faces_person_order", "files_missing"} <= names
     upgraded.close()
+    (saved,) = backups(path)
+    assert saved.name.endswith(f"-before-schema-{SCHEMA_VERSION}.sqlite")
+    old = sqlite3.connect(saved)
+    assert old.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert old.execute("SELECT path FROM files").fetchall() == [("a.jpg",)]
+    old.close()
 
 
 def test_version_2_catalog_gains_dates_and_metadata_names(tmp_path: Path) -> None:

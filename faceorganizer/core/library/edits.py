@@ -1,9 +1,10 @@
 """User edits (merge, split, move, rename, hide, reject) with a durable undo log.
 
 Every edit is stored as the state of the rows it touches before and after, so undo and
-redo are the same operation (write a state back) and survive restarts. Faces the user
-places are *locked*: re-clustering never moves them. "Not this person" is a rejection
-that re-clustering also honours.
+redo are the same operation (write a state back) and survive restarts. One rule: a face
+the user places is *locked* and stays there until the user moves it (re-clustering never
+does), and placing it clears any earlier "not this person" between that face and that
+person. "Not this person" is otherwise a rejection that re-clustering honours.
 """
 
 from __future__ import annotations
@@ -28,51 +29,42 @@ class Change:
 
 def _read_state(catalog: Catalog, change: Change) -> Change:
     """The current state of exactly the rows ``change`` touches."""
-    before = Change(faces=catalog.face_state(change.faces))
-    for person_id in change.persons:
-        row = catalog.db.execute(
-            "SELECT name, hidden FROM persons WHERE id = ?", (person_id,)
-        ).fetchone()
-        before.persons[person_id] = None if row is None else (row[0], int(row[1]))
-    for face_id, person_id in change.rejections:
-        row = catalog.db.execute(
-            "SELECT 1 FROM rejections WHERE face_id = ? AND person_id = ?", (face_id, person_id)
-        ).fetchone()
-        before.rejections[(face_id, person_id)] = row is not None
-    return before
+    present = catalog.rejected_pairs(change.rejections)
+    return Change(
+        faces=catalog.face_state(change.faces),
+        persons={p: catalog.person_state(p) for p in change.persons},
+        rejections={pair: pair in present for pair in change.rejections},
+    )
 
 
 def _write_state(catalog: Catalog, state: Change) -> None:
     """Write a state inside the caller's transaction: persons first so faces can refer
     to them, deletions of persons last so no face still points at them."""
-    db = catalog.db
-    for person_id, person in state.persons.items():
-        if person is not None:
-            db.execute(
-                "INSERT INTO persons(id, name, hidden) VALUES (?, ?, ?) ON CONFLICT(id) "
-                "DO UPDATE SET name = excluded.name, hidden = excluded.hidden",
-                (person_id, person[0], person[1]),
-            )
-    # A re-cluster may have dropped a person this state refers to: bring the row back.
-    db.executemany(
-        "INSERT OR IGNORE INTO persons(id) VALUES (?)",
-        [(p,) for p, _lock, _ign in state.faces.values() if p is not None],
-    )
-    db.executemany(
-        "UPDATE faces SET person_id = ?, locked = ?, ignored = ? WHERE id = ?",
-        [(p, lock, ign, face_id) for face_id, (p, lock, ign) in state.faces.items()],
-    )
-    for (face_id, person_id), present in state.rejections.items():
-        if present:
-            db.execute("INSERT OR IGNORE INTO rejections VALUES (?, ?)", (face_id, person_id))
-        else:
-            db.execute(
-                "DELETE FROM rejections WHERE face_id = ? AND person_id = ?", (face_id, person_id)
-            )
-    db.executemany(
-        "DELETE FROM persons WHERE id = ?",
-        [(pid,) for pid, person in state.persons.items() if person is None],
-    )
+    catalog.write_persons({p: row for p, row in state.persons.items() if row is not None})
+    catalog.ensure_persons(p for p, _lock, _ign in state.faces.values() if p is not None)
+    catalog.write_face_states(state.faces)
+    catalog.write_rejections(state.rejections)
+    catalog.delete_persons(p for p, row in state.persons.items() if row is None)
+
+
+def _clear_rejections_of_placements(catalog: Catalog, change: Change) -> None:
+    """The one rule for edits: a face the user puts into a person is that person, so an
+    earlier "not this person" between the two goes (one undo step brings it back)."""
+    placed = {
+        (face, person)
+        for face, (person, locked, _ignored) in change.faces.items()
+        if locked and person is not None and (face, person) not in change.rejections
+    }
+    for pair in catalog.rejected_pairs(placed):
+        change.rejections[pair] = False
+
+
+def _clear_rejections_of_deleted_persons(catalog: Catalog, change: Change) -> None:
+    """A deleted person takes its rejections along; logging them lets undo bring both back."""
+    gone = {person for person, row in change.persons.items() if row is None}
+    for face, person in catalog.rejections():
+        if person in gone:
+            change.rejections.setdefault((face, person), False)
 
 
 def _encode(state: Change) -> str:
@@ -103,56 +95,43 @@ class Editor:
     # ------------------------------------------------------------------ core
     def apply(self, label: str, change: Change, *, undoable: bool = True) -> int | None:
         """Write ``change`` and log it in one transaction; returns the edit id."""
-        with self.catalog.transaction() as db:
+        with self.catalog.transaction():
+            _clear_rejections_of_placements(self.catalog, change)
+            _clear_rejections_of_deleted_persons(self.catalog, change)
             before = _read_state(self.catalog, change)
             _write_state(self.catalog, change)
             if not undoable:
                 return None
-            db.execute("DELETE FROM edits WHERE undone = 1")  # a new edit ends the redo branch
-            cur = db.execute(
-                "INSERT INTO edits(label, before, after) VALUES (?, ?, ?)",
-                (label, _encode(before), _encode(change)),
-            )
-            return int(cur.lastrowid or 0)
-
-    def _last(self, undone: int) -> tuple[int, str, str, str] | None:
-        order = "DESC" if undone == 0 else "ASC"
-        row = self.catalog.db.execute(
-            f"SELECT id, label, before, after FROM edits WHERE undone = ? ORDER BY id {order} "
-            "LIMIT 1",
-            (undone,),
-        ).fetchone()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+            return self.catalog.log_edit(label, _encode(before), _encode(change))
 
     def undo_label(self) -> str | None:
-        last = self._last(0)
+        last = self.catalog.last_edit(undone=False)
         return None if last is None else last[1]
 
     def redo_label(self) -> str | None:
-        last = self._last(1)
+        last = self.catalog.last_edit(undone=True)
         return None if last is None else last[1]
 
     def undo(self) -> str | None:
         """Put back the state before the newest edit; returns its label."""
-        return self._step(undone=0)
+        return self._step(undone=False)
 
     def redo(self) -> str | None:
-        return self._step(undone=1)
+        return self._step(undone=True)
 
-    def _step(self, undone: int) -> str | None:
-        last = self._last(undone)
+    def _step(self, undone: bool) -> str | None:
+        last = self.catalog.last_edit(undone)
         if last is None:
             return None
         edit_id, label, before, after = last
-        with self.catalog.transaction() as db:
-            _write_state(self.catalog, _decode(before if undone == 0 else after))
-            db.execute("UPDATE edits SET undone = ? WHERE id = ?", (1 - undone, edit_id))
+        with self.catalog.transaction():
+            _write_state(self.catalog, _decode(after if undone else before))
+            self.catalog.mark_edit(edit_id, not undone)
         return label
 
     # ------------------------------------------------------------------ edits
     def next_person_id(self) -> int:
-        row = self.catalog.db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM persons").fetchone()
-        return int(row[0])
+        return self.catalog.next_person_id()
 
     def merge(self, person_ids: list[int], into: int | None = None) -> int:
         """Merge people into one (the first, or ``into``); all their faces get locked."""
@@ -246,13 +225,9 @@ class Editor:
         self.apply("Not this person", Change(rejections={(face_id, person_id): True}))
 
     def _stored_name(self, person_id: int) -> str | None:
-        row = self.catalog.db.execute(
-            "SELECT name FROM persons WHERE id = ?", (person_id,)
-        ).fetchone()
-        return None if row is None else row[0]
+        state = self.catalog.person_state(person_id)
+        return None if state is None else state[0]
 
     def _hidden(self, person_id: int) -> int:
-        row = self.catalog.db.execute(
-            "SELECT hidden FROM persons WHERE id = ?", (person_id,)
-        ).fetchone()
-        return 0 if row is None else int(row[0])
+        state = self.catalog.person_state(person_id)
+        return 0 if state is None else state[1]

@@ -4,6 +4,7 @@ A photo with several people goes into each person's folder. Names that collide g
 suffix; nothing is ever overwritten. Files are written under a temporary name and
 renamed, so an interrupted or failed export leaves no half-written photo. Exporting
 again is idempotent: a destination that already holds the same photo is left alone.
+Photos that are missing (an unplugged drive) are skipped and reported, not failed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class ExportReport:
     people: int = 0
     sidecars: int = 0  # XMP sidecars written or updated
     failed: list[tuple[str, str]] = field(default_factory=list)
+    missing: set[str] = field(default_factory=set)  # photos not found: skipped, not failed
 
 
 def safe_folder_name(name: str, fallback: str) -> str:
@@ -196,12 +198,17 @@ def export(
     else:
         placements = plan(catalog, options)
     report = ExportReport(people=len({p.folder for p in placements}))
+    missing = catalog.missing_paths()
     sidecars = SidecarWriter(catalog, root) if options.write_xmp else None
     rows: list[list[str]] = []
     for done, item in enumerate(placements, start=1):
         if cancelled():
             break
         source = root / item.source
+        if item.source in missing or not source.exists():
+            report.missing.add(item.source)
+            yield done, len(placements)
+            continue
         folder = destination / item.folder
         try:
             folder.mkdir(exist_ok=True)

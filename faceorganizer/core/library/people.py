@@ -41,10 +41,10 @@ def _constraints(catalog: Catalog, face_ids: np.ndarray, file_ids: np.ndarray) -
     )
     index = {int(f): i for i, f in enumerate(face_ids)}
     anchored = set(anchor[anchor >= 0].tolist())
-    forbidden = [
+    forbidden = [  # a placement is newer than any rejection it contradicts (see edits.py)
         (index[face], person)
         for face, person in catalog.rejections()
-        if face in index and person in anchored
+        if face in index and person in anchored and anchor[index[face]] != person
     ]
     return Constraints(photo=file_ids, anchor=anchor, forbidden=forbidden)
 
@@ -108,7 +108,11 @@ def recluster(
     """Cluster every usable face and store the result as people, honouring user edits.
 
     ``algorithm`` and ``threshold`` None = the library's own (a new algorithm alone gets
-    its default threshold); what is used is recorded as the library's grouping."""
+    its default threshold); what is used is recorded as the library's grouping.
+    ``undoable`` marks a regroup the user asked for: the catalog is backed up first when
+    it holds their work."""
+    if undoable and catalog.has_user_edits():
+        catalog.backup("before-regroup")
     settings = catalog.settings().changed(algorithm=algorithm, threshold=threshold)
     algorithm = settings.algorithm
     face_ids, constraints, labels = _cluster_all(catalog, algorithm, settings.threshold)
@@ -127,11 +131,13 @@ def recluster(
     fresh = max([next_id - 1, *(p for p in mapping.values() if p is not None)]) + 1
     for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
         person = mapping[label]
+        old_person, locked = previous[face_id]
+        if locked:
+            continue  # the user put it there: only the user moves it
         if person is not None and person in rejected[face_id]:
             person, fresh = fresh, fresh + 1  # "not this person" beats the clustering
-        old_person, locked = previous[face_id]
         if person != old_person:
-            change.faces[face_id] = (person, int(locked), 0)
+            change.faces[face_id] = (person, 0, 0)
     used = {state[0] for state in change.faces.values()} | {
         p for f, (p, _) in previous.items() if f not in change.faces
     }

@@ -177,8 +177,12 @@ def scan(
     settings: Settings | None = None,
     cancelled: Callable[[], bool] = lambda: False,
     summary: ScanSummary | None = None,
+    *,
+    accept_missing: bool = False,
 ) -> Iterator[Progress]:
-    """The whole scan of a library folder, as progress events.
+    """The whole scan of a library folder, as progress events. A folder that looks
+    unplugged stops it before anything changes (``summary.sync.refused`` says why)
+    unless ``accept_missing``.
 
     ``settings`` None = the library's own (:meth:`Catalog.settings`: what its last scan
     or regroup used). Whatever the scan uses is recorded as the library's settings, so
@@ -190,9 +194,11 @@ def scan(
     catalog.save_settings(settings)
     started = time.perf_counter()
     yield Progress("sync", 0, 0)
-    summary.sync = sync_catalog(catalog, root)
+    summary.sync = sync_catalog(catalog, root, accept_missing=accept_missing)
     summary.skipped.extend(summary.sync.unreadable)
     summary.seconds["sync"] = time.perf_counter() - started
+    if summary.sync.refused:
+        return
 
     started = time.perf_counter()
     yield from find_faces(catalog, root, settings, cancelled, summary)

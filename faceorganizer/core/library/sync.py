@@ -2,7 +2,11 @@
 
 A file is reprocessed only when it is new or its size/mtime changed and its content
 hash differs. A file that moved or was renamed is recognised by its hash and keeps its
-faces (and the user's edits on them). Files that are gone are forgotten.
+faces (and the user's edits on them). A file that is gone is marked missing, never
+forgotten: the library may sit on a drive that is not plugged in. When it comes back, at
+its path or (same content) elsewhere, it is the same file again. Only ``forget-missing``
+removes missing files. A folder that looks unplugged (empty, or most photos gone) is
+left alone entirely, with a message.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ class SyncReport:
     new: int = 0
     changed: int = 0
     moved: int = 0
-    removed: int = 0
+    missing: int = 0  # gone since the last scan (kept, marked missing)
+    returned: int = 0  # missing before, found again where it was
     unchanged: int = 0
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    refused: str = ""  # why nothing was changed: the folder looks unplugged
 
 
 def walk_images(root: Path, problems: list[tuple[str, str]] | None = None) -> Iterator[FoundFile]:
@@ -71,36 +77,84 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
-def sync_catalog(catalog: Catalog, root: Path) -> SyncReport:
+def unplugged_message(found: int, present: int, vanished: int) -> str:
+    """Why a folder looks like an unplugged drive, or "" when it does not.
+
+    An unmounted drive leaves an empty mount point; a share or cloud folder not yet
+    synced shows a fraction of the photos. Marking them all missing would lose nothing,
+    but it would be wrong, so the scan asks instead."""
+    if present and not found:
+        return "the folder is empty — is the drive connected? Nothing was changed."
+    if vanished * 2 > present:
+        return (
+            f"{vanished} of the {present} photos are gone — is the drive connected? Nothing "
+            "was changed. If you removed them on purpose, scan with --accept-missing."
+        )
+    return ""
+
+
+def sync_catalog(catalog: Catalog, root: Path, *, accept_missing: bool = False) -> SyncReport:
     """Bring the catalog's file list in line with the folder; mark what needs processing."""
     report = SyncReport()
     found = {f.path: f for f in walk_images(root, report.unreadable)}
-    known = {row.path: row for row in catalog.files()}
-    gone = {path: row for path, row in known.items() if path not in found}
-    gone_by_hash = {row.hash: row for row in gone.values() if row.hash}
+    known = {row.path: row for row in catalog.files(include_missing=True)}
+    vanished = [row for row in known.values() if not row.missing and row.path not in found]
+    present = sum(not row.missing for row in known.values())
+    if not accept_missing:
+        report.refused = unplugged_message(len(found), present, len(vanished))
+        if report.refused:
+            return report
 
-    for path, item in found.items():
+    for path, item in found.items():  # files where the catalog expects them
         row = known.get(path)
-        if row is not None and (row.size, row.mtime_ns) == (item.size, item.mtime_ns):
-            report.unchanged += 1
-            continue
-        digest = content_hash(root / path)
         if row is None:
-            moved = gone_by_hash.pop(digest, None) if digest else None
-            if moved is not None:
-                catalog.move_file(moved.id, path, item.size, item.mtime_ns)
-                del gone[moved.path]
-                report.moved += 1
-            else:
-                catalog.add_file(path, item.size, item.mtime_ns, digest)
-                report.new += 1
-        elif digest is not None and digest == row.hash:
-            catalog.touch_file(row.id, item.size, item.mtime_ns)  # touched, not changed
-            report.unchanged += 1
-        else:
+            continue
+        touched = (row.size, row.mtime_ns) != (item.size, item.mtime_ns)
+        digest = content_hash(root / path) if touched else row.hash
+        if digest is None or digest != row.hash:
             catalog.reset_file(row.id, item.size, item.mtime_ns, digest)
             report.changed += 1
-    catalog.remove_files(row.id for row in gone.values())
+            continue
+        if row.missing or touched:
+            catalog.touch_file(row.id, item.size, item.mtime_ns)  # back, or only touched
+        report.returned += row.missing
+        report.unchanged += not row.missing
+
+    # A new path with the content of a file not found at its own path is that file, moved
+    # (or back from a drive): its faces, people and edits come with it.
+    lost = {row.hash: row for row in known.values() if row.path not in found and row.hash}
+    moved: set[int] = set()
+    for path, item in found.items():
+        if path in known:
+            continue
+        digest = content_hash(root / path)
+        row = lost.pop(digest, None) if digest else None
+        if row is not None:
+            catalog.move_file(row.id, path, item.size, item.mtime_ns)
+            moved.add(row.id)
+        else:
+            catalog.add_file(path, item.size, item.mtime_ns, digest)
+            report.new += 1
+    report.moved = len(moved)
+    gone = [row.id for row in vanished if row.id not in moved]
+    catalog.mark_missing(gone)
+    report.missing = len(gone)
     catalog.update_sidecar_signatures({path: item.sidecars for path, item in found.items()})
-    report.removed = len(gone)
     return report
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    files: int
+    faces: int
+    backup: Path | None  # the copy made first (None when nothing was missing)
+
+
+def forget_missing(catalog: Catalog) -> Forgotten:
+    """Remove the missing files and their faces, after a backup: the explicit step that
+    a scan never takes on its own."""
+    if not catalog.missing_count():
+        return Forgotten(0, 0, None)
+    saved = catalog.backup("before-forget-missing")
+    files, faces = catalog.forget_missing()
+    return Forgotten(files, faces, saved)

@@ -103,7 +103,10 @@ class PhotoThumbnails(QObject):
                 while len(self._images) > CACHE:
                     evicted, _ = self._images.popitem(last=False)
                     self._asked.discard(evicted)
-            self.ready.emit(path)
+            try:
+                self.ready.emit(path)
+            except RuntimeError:  # the window (and this object) closed meanwhile
+                return
 
 
 class PhotosModel(QAbstractListModel):
