@@ -19,14 +19,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from faceorganizer.config import (
-    ALGORITHMS,
-    APP_NAME,
-    DETECTORS,
-    EMBEDDERS,
-    LIBRARY_SETTINGS,
-    Settings,
-)
+from faceorganizer import config
+from faceorganizer.config import APP_NAME, LIBRARY_SETTINGS, Settings
 from faceorganizer.core.store import backup
 
 
@@ -853,9 +847,9 @@ class Catalog:
 
 
 _SETTING_CHOICES: dict[str, object] = {
-    "detector": DETECTORS,
-    "embedder": EMBEDDERS,
-    "algorithm": ALGORITHMS,
+    "detector": config.DETECTORS,
+    "embedder": config.EMBEDDERS,
+    "algorithm": config.ALGORITHMS,
 }
 
 
