@@ -27,6 +27,7 @@ from faceorganizer.config import (
 from faceorganizer.core.library.export import ExportError, Mode, Options, export
 from faceorganizer.core.store import backup
 from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
+from faceorganizer.wording import count, noun
 
 if TYPE_CHECKING:
     from faceorganizer.core.library.names import MetadataReport
@@ -152,12 +153,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     _print_names(summary.metadata)
     if stats["missing"]:
         print(
-            f"Missing: {stats['missing']} photo(s) not found — is the drive connected? Their "
-            "faces and people are kept; 'faceorganizer forget-missing' removes them."
+            f"Missing: {count(stats['missing'], 'photo')} not found — is the drive connected? "
+            "Their faces and people are kept; 'faceorganizer forget-missing' removes them."
         )
     problems = errors + summary.sync.unreadable
     if problems:
-        print(f"Skipped {len(problems)} file(s):")
+        print(f"Skipped {count(len(problems), 'file')}:")
         for path, reason in problems:
             print(f"  {path}: {reason}")
     return 0
@@ -167,15 +168,16 @@ def _print_names(report: MetadataReport) -> None:
     """What the photos' own metadata (XMP face regions) contributed to this scan."""
     if report.regions:
         print(
-            f"Names from photo metadata: {report.matched} of {report.regions} named region(s) "
-            f"matched a face, {report.named} face(s) named"
+            f"Names from photo metadata: {report.matched} of "
+            f"{count(report.regions, 'named region')} matched a face, "
+            f"{count(report.named, 'face')} named"
         )
     if report.unmatched:
-        print(f"{len(report.unmatched)} named region(s) with no detected face:")
+        print(f"{count(len(report.unmatched), 'named region')} with no detected face:")
         for path, name in report.unmatched:
             print(f"  {path}: {name}")
     if report.warnings:
-        print(f"{len(report.warnings)} metadata warning(s):")
+        print(f"{count(len(report.warnings), 'metadata warning')}:")
         for path, problem in report.warnings:
             print(f"  {path}: {problem}")
 
@@ -211,13 +213,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         catalog.close()
     print(
-        f"Exported {report.people} folder(s): {report.written} file(s) written, "
+        f"Exported {count(report.people, 'folder')}: {count(report.written, 'file')} written, "
         f"{report.already_there} already there."
-        + (f" {report.sidecars} XMP sidecar(s) written." if args.write_xmp else "")
+        + (f" {count(report.sidecars, 'XMP sidecar')} written." if args.write_xmp else "")
     )
     if report.missing:
         print(
-            f"Skipped {len(report.missing)} missing photo(s) (not found — is the drive "
+            f"Skipped {count(len(report.missing), 'missing photo')} (not found — is the drive "
             "connected?); export again once they are back."
         )
     for path, reason in report.failed:
@@ -273,7 +275,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     for key, value in stats.items():
         print(f"{key.capitalize()}: {value}")
     for person in people:
-        print(f"  {person.display_name}: {person.faces} face(s) (id {person.id})")
+        print(f"  {person.display_name}: {count(person.faces, 'face')} (id {person.id})")
     print(f"Backups: {len(saved)}" + (f" (newest: {saved[0]})" if saved else ""))
     return 0
 
@@ -286,7 +288,8 @@ def cmd_people(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for p in people:
-        print(f"{p.id:>6}  {p.faces:>6} face(s)  {p.display_name}" + ("  (hidden)" * p.hidden))
+        faces = f"{p.faces:>6} {noun(p.faces, 'face'):<5}"
+        print(f"{p.id:>6}  {faces}  {p.display_name}" + ("  (hidden)" * p.hidden))
     return 0
 
 
@@ -314,7 +317,8 @@ def cmd_forget_missing(args: argparse.Namespace) -> int:
     if forgotten.backup is None:
         print("No missing photos: nothing to forget.")
         return 0
-    print(f"Forgot {forgotten.files} missing photo(s) and their {forgotten.faces} face(s).")
+    photos, faces = count(forgotten.files, "missing photo"), count(forgotten.faces, "face")
+    print(f"Forgot {photos} and their {faces}.")
     print(
         f"Backup first: {forgotten.backup}\n  undo with: faceorganizer restore '{forgotten.backup}'"
     )

@@ -149,6 +149,7 @@ class LibraryController(QObject):
         self.catalog_path, self.root = Path(path), root
         self.last_summary = None
         self.snapshot = None
+        self._refreshing = self._refresh_wanted = False  # reads of the old one are dropped
         self.map_layout.invalidate()
         worker = SerialWorker(lambda: jobs.Library.open(Path(path), root), jobs.Library.close, self)
         worker.broken.connect(lambda exc: self._open_failed(worker, exc))
@@ -246,6 +247,10 @@ class LibraryController(QObject):
     def pending(self) -> int:
         """Reads and edits queued or in flight."""
         return 0 if self.worker is None else self.worker.pending()
+
+    def refreshing(self) -> bool:
+        """A read of the views' state is under way or asked for."""
+        return self._refreshing or self._refresh_wanted
 
     def refresh(self) -> None:
         """Read what the views show once more; requests meanwhile merge into one read."""

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from faceorganizer.config import Settings
-from faceorganizer.core.library import layout, runtime, tasks
+from faceorganizer.core.library import runtime, tasks
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui.widgets.item_models import Row, load_people
@@ -99,27 +99,17 @@ class Layout:
 
 
 def layout_job(catalog_path: Path):
-    """The map's positions: cached ones if they cover exactly the current faces, else a
-    PCA preview at once (as progress) and UMAP from the helper process, then cached."""
+    """The map's positions, all computed in the helper process (reading 10^5 embeddings
+    in a thread would hold the GIL the window needs): cached ones if they cover exactly
+    the current faces, else a PCA preview at once (as progress), then UMAP, cached."""
 
     def job(cancelled: Cancelled) -> JobGen:
-        catalog = Catalog(catalog_path)
-        try:
-            face_ids, _files, vectors = catalog.embeddings()
-            cached = catalog.layout()
-            persons = catalog.person_ids(face_ids)
-            if len(face_ids) and set(cached) == set(face_ids.tolist()):
-                xy = np.array([cached[int(f)] for f in face_ids], dtype=np.float32)
-                return Layout(face_ids, xy, persons, True)
-            if len(face_ids) < layout.UMAP_MIN_FACES:
-                xy = layout.pca_layout(vectors)
-            else:
-                yield Layout(face_ids, layout.pca_layout(vectors), persons, False)
-                xy = runtime.in_helper(layout.umap_layout, vectors, cancelled=cancelled)
-            catalog.set_layout(face_ids, xy)
-            return Layout(face_ids, xy, persons, True)
-        finally:
-            catalog.close()
+        path = str(catalog_path)
+        first = Layout(*runtime.in_helper(tasks.map_layout, path, False, cancelled=cancelled))
+        if first.final:
+            return first
+        yield first
+        return Layout(*runtime.in_helper(tasks.map_layout, path, True, cancelled=cancelled))
 
     return job
 

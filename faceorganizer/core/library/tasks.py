@@ -10,7 +10,10 @@ from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from faceorganizer.config import Settings
+from faceorganizer.core.library import layout
 from faceorganizer.core.store.catalog import Catalog
 
 
@@ -76,6 +79,27 @@ def review_list(catalog_path: str) -> list[tuple[int, int, float]]:
     catalog = _open(catalog_path, readonly=True)
     try:
         return [(s.face_id, s.person_id, s.score) for s in review_suggestions(catalog)]
+    finally:
+        catalog.close()
+
+
+def map_layout(catalog_path: str, final: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """(face ids, positions, person per face or -1, final) of every usable face: the
+    catalog's cached layout if it covers exactly those faces; else UMAP when ``final``,
+    otherwise a PCA preview (final itself below UMAP's minimum). Final ones are cached."""
+    catalog = _open(catalog_path)
+    try:
+        face_ids, _files, vectors = catalog.embeddings()
+        persons = catalog.person_ids(face_ids)
+        cached = catalog.layout()
+        if len(face_ids) and set(cached) == set(face_ids.tolist()):
+            xy = np.array([cached[int(f)] for f in face_ids], dtype=np.float32)
+            return face_ids, xy, persons, True
+        if not final and len(face_ids) >= layout.UMAP_MIN_FACES:
+            return face_ids, layout.pca_layout(vectors), persons, False
+        xy = layout.umap_layout(vectors)  # PCA itself for few faces
+        catalog.set_layout(face_ids, xy)
+        return face_ids, xy, persons, True
     finally:
         catalog.close()
 

@@ -17,23 +17,31 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
 from faceorganizer.ui import jobs
-from faceorganizer.ui.dialogs.common import add_intro
+from faceorganizer.ui.dialogs.common import ThresholdSlider, add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
+from faceorganizer.wording import noun
 
-SLIDER_MIN, SLIDER_MAX = 30, 70  # threshold x 100
+THRESHOLD_MIN, THRESHOLD_MAX = 0.30, 0.70
 
 
 def default_threshold(algorithm: str) -> float:
     return DEFAULT_THRESHOLD[algorithm]
+
+
+def split_threshold(settings: QSettings) -> float:
+    """Where an automatic split starts: Chinese whispers' threshold of the app's old
+    app-wide grouping choice, else its default (splits use Chinese whispers)."""
+    legacy = legacy_grouping(settings)
+    if legacy is None or legacy.algorithm != "chinese-whispers" or legacy.threshold is None:
+        return default_threshold("chinese-whispers")
+    return legacy.threshold
 
 
 def legacy_grouping(app_settings: QSettings) -> Settings | None:
@@ -80,26 +88,8 @@ class ClusterDialog(QDialog):
         for key, title in ALGORITHMS.items():
             self.algorithm.addItem(title, key)
         form.addRow("Method:", self.algorithm)
-        row = QHBoxLayout()
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
-        self.slider.setTickInterval(5)
-        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setPageStep(5)
-        row.addWidget(self.slider, 1)
-        self.value_label = QLabel()
-        self.value_label.setMinimumWidth(40)
-        row.addWidget(self.value_label)
-        form.addRow("Threshold:", row)
-        hints = QHBoxLayout()
-        stricter = QLabel("← more people (stricter)")
-        looser = QLabel("fewer people (looser) →")
-        for hint in (stricter, looser):
-            hint.setObjectName("hint")
-        hints.addWidget(stricter)
-        hints.addStretch(1)
-        hints.addWidget(looser)
-        form.addRow("", hints)
+        self.threshold = ThresholdSlider(THRESHOLD_MIN, THRESHOLD_MAX)
+        form.addRow("Threshold:", self.threshold)
         layout.addLayout(form)
 
         self.preview_label = QLabel()
@@ -123,13 +113,13 @@ class ClusterDialog(QDialog):
 
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.start_preview)
-        self.slider.valueChanged.connect(self._changed)
+        self.threshold.valueChanged.connect(self._changed)
         self.algorithm.currentIndexChanged.connect(self._algorithm_changed)
         self._show_grouping(Settings.algorithm, None)
 
     # ---------------------------------------------------------------- values
     def values(self) -> tuple[str, float]:
-        return str(self.algorithm.currentData()), self.slider.value() / 100.0
+        return str(self.algorithm.currentData()), self.threshold.value()
 
     def _show_grouping(self, algorithm: str, threshold: float | None) -> None:
         """Show these values without starting a preview for each widget that changes."""
@@ -142,7 +132,7 @@ class ClusterDialog(QDialog):
         self._show_value()
 
     def _set_threshold(self, value: float) -> None:
-        self.slider.setValue(round(min(max(value, 0.30), 0.70) * 100))
+        self.threshold.setValue(value)
 
     def _defaults(self) -> None:
         self._set_threshold(default_threshold(self.values()[0]))
@@ -151,11 +141,7 @@ class ClusterDialog(QDialog):
         self._set_threshold(default_threshold(self.values()[0]))
         self._changed()
 
-    def _show_value(self) -> None:
-        self.value_label.setText(f"{self.slider.value() / 100:.2f}")
-
     def _changed(self) -> None:
-        self._show_value()
         self.preview = None
         self.preview_label.setText("…")
         self._debounce.start()
@@ -214,7 +200,8 @@ class ClusterDialog(QDialog):
         delta = self.preview - self.current_people
         change = "same as now" if delta == 0 else f"{delta:+d} compared with now"
         self.preview_label.setText(
-            f"<span style='font-size:20pt; font-weight:600'>{self.preview}</span> people"
+            f"<span style='font-size:20pt; font-weight:600'>{self.preview:,}</span> "
+            f"{noun(self.preview, 'person')}"
             f"<br><span style='color:palette(placeholder-text)'>{change} "
             f"({self.current_people})</span>"
         )
