@@ -123,13 +123,12 @@ class ClusterDialog(QDialog):
 
     def _show_grouping(self, algorithm: str, threshold: float | None) -> None:
         """Show these values without starting a preview for each widget that changes."""
-        for widget in (self.algorithm, self.slider):
+        for widget in (self.algorithm, self.threshold):
             widget.blockSignals(True)
         self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
         self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
-        for widget in (self.algorithm, self.slider):
+        for widget in (self.algorithm, self.threshold):
             widget.blockSignals(False)
-        self._show_value()
 
     def _set_threshold(self, value: float) -> None:
         self.threshold.setValue(value)
