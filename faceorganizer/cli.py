@@ -16,13 +16,20 @@ import platformdirs
 from tqdm import tqdm
 
 from faceorganizer import __version__
-from faceorganizer.config import ALGORITHMS, APP_NAME, DETECTORS, EMBEDDERS
+from faceorganizer.config import (
+    ALGORITHMS,
+    APP_NAME,
+    DETECTORS,
+    EMBEDDERS,
+    LIBRARY_SETTINGS,
+    Settings,
+)
 from faceorganizer.core.library.export import ExportError, Mode, Options, export
 from faceorganizer.core.store import backup
 from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
+from faceorganizer.wording import count, noun
 
 if TYPE_CHECKING:
-    from faceorganizer.config import Settings
     from faceorganizer.core.library.names import MetadataReport
     from faceorganizer.core.library.scan import Progress
 
@@ -102,16 +109,15 @@ def _progress_bar(events: Iterator[Progress]) -> None:
         bar.close()
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from faceorganizer.config import Settings
-
-    return Settings(
-        workers=getattr(args, "workers", 0) or 0,
-        detector=getattr(args, "detector", None) or Settings.detector,
-        embedder=getattr(args, "embedder", None) or Settings.embedder,
+def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` changed by the flags that were given; an omitted flag keeps its value."""
+    return settings.changed(
+        workers=args.workers,
+        detector=args.detector,
+        embedder=args.embedder,
         algorithm=args.algorithm,
         threshold=args.threshold,
-        max_side=getattr(args, "max_side", None) or Settings.max_side,
+        max_side=args.max_side,
     )
 
 
@@ -125,7 +131,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     catalog = open_existing(catalog_path) if catalog_path.is_file() else Catalog(catalog_path)
     summary = ScanSummary()
     try:
-        settings = _settings(args)
+        settings = _with_flags(catalog.settings(), args)
         events = scan(
             catalog, folder, settings, summary=summary, accept_missing=args.accept_missing
         )
@@ -147,12 +153,12 @@ def cmd_scan(args: argparse.Namespace) -> int:
     _print_names(summary.metadata)
     if stats["missing"]:
         print(
-            f"Missing: {stats['missing']} photo(s) not found — is the drive connected? Their "
-            "faces and people are kept; 'faceorganizer forget-missing' removes them."
+            f"Missing: {count(stats['missing'], 'photo')} not found — is the drive connected? "
+            "Their faces and people are kept; 'faceorganizer forget-missing' removes them."
         )
     problems = errors + summary.sync.unreadable
     if problems:
-        print(f"Skipped {len(problems)} file(s):")
+        print(f"Skipped {count(len(problems), 'file')}:")
         for path, reason in problems:
             print(f"  {path}: {reason}")
     return 0
@@ -162,15 +168,16 @@ def _print_names(report: MetadataReport) -> None:
     """What the photos' own metadata (XMP face regions) contributed to this scan."""
     if report.regions:
         print(
-            f"Names from photo metadata: {report.matched} of {report.regions} named region(s) "
-            f"matched a face, {report.named} face(s) named"
+            f"Names from photo metadata: {report.matched} of "
+            f"{count(report.regions, 'named region')} matched a face, "
+            f"{count(report.named, 'face')} named"
         )
     if report.unmatched:
-        print(f"{len(report.unmatched)} named region(s) with no detected face:")
+        print(f"{count(len(report.unmatched), 'named region')} with no detected face:")
         for path, name in report.unmatched:
             print(f"  {path}: {name}")
     if report.warnings:
-        print(f"{len(report.warnings)} metadata warning(s):")
+        print(f"{count(len(report.warnings), 'metadata warning')}:")
         for path, problem in report.warnings:
             print(f"  {path}: {problem}")
 
@@ -206,13 +213,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     finally:
         catalog.close()
     print(
-        f"Exported {report.people} folder(s): {report.written} file(s) written, "
+        f"Exported {count(report.people, 'folder')}: {count(report.written, 'file')} written, "
         f"{report.already_there} already there."
-        + (f" {report.sidecars} XMP sidecar(s) written." if args.write_xmp else "")
+        + (f" {count(report.sidecars, 'XMP sidecar')} written." if args.write_xmp else "")
     )
     if report.missing:
         print(
-            f"Skipped {len(report.missing)} missing photo(s) (not found — is the drive "
+            f"Skipped {count(len(report.missing), 'missing photo')} (not found — is the drive "
             "connected?); export again once they are back."
         )
     for path, reason in report.failed:
@@ -226,7 +233,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
-    result = evaluate_folder(folder, _settings(args), Path(args.catalog) if args.catalog else None)
+    settings = _with_flags(Settings(), args)  # scores depend on the flags alone
+    result = evaluate_folder(folder, settings, Path(args.catalog) if args.catalog else None)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -247,15 +255,27 @@ def cmd_info(args: argparse.Namespace) -> int:
     path = resolve_catalog(args)
     with opened(path) as catalog:
         stats, root, people = catalog.stats(), catalog.root, catalog.persons()[: args.top]
+        settings = catalog.settings()
     saved = [str(b) for b in backup.backups(path)]
     if args.json:
-        print(json.dumps({"catalog": str(path), "library": str(root), **stats, "backups": saved}))
+        shown = {key: getattr(settings, key) for key in LIBRARY_SETTINGS}
+        print(
+            json.dumps(
+                {"catalog": str(path), "library": str(root), **stats, "backups": saved}
+                | {"settings": shown}
+            )
+        )
         return 0
     print(f"Catalog: {path}\nLibrary: {root}")
+    threshold = "default" if settings.threshold is None else f"{settings.threshold:g}"
+    print(
+        f"Settings: detector {settings.detector}, max side {settings.max_side}, "
+        f"embedder {settings.embedder}, {settings.algorithm} (threshold {threshold})"
+    )
     for key, value in stats.items():
         print(f"{key.capitalize()}: {value}")
     for person in people:
-        print(f"  {person.display_name}: {person.faces} face(s) (id {person.id})")
+        print(f"  {person.display_name}: {count(person.faces, 'face')} (id {person.id})")
     print(f"Backups: {len(saved)}" + (f" (newest: {saved[0]})" if saved else ""))
     return 0
 
@@ -268,7 +288,8 @@ def cmd_people(args: argparse.Namespace) -> int:
         print(json.dumps(rows, ensure_ascii=False))
         return 0
     for p in people:
-        print(f"{p.id:>6}  {p.faces:>6} face(s)  {p.display_name}" + ("  (hidden)" * p.hidden))
+        faces = f"{p.faces:>6} {noun(p.faces, 'face'):<5}"
+        print(f"{p.id:>6}  {faces}  {p.display_name}" + ("  (hidden)" * p.hidden))
     return 0
 
 
@@ -296,7 +317,8 @@ def cmd_forget_missing(args: argparse.Namespace) -> int:
     if forgotten.backup is None:
         print("No missing photos: nothing to forget.")
         return 0
-    print(f"Forgot {forgotten.files} missing photo(s) and their {forgotten.faces} face(s).")
+    photos, faces = count(forgotten.files, "missing photo"), count(forgotten.faces, "face")
+    print(f"Forgot {photos} and their {faces}.")
     print(
         f"Backup first: {forgotten.backup}\n  undo with: faceorganizer restore '{forgotten.backup}'"
     )
@@ -354,20 +376,33 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     def add_grouping(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--algorithm", choices=tuple(ALGORITHMS), default="chinese-whispers")
+        command.add_argument(
+            "--algorithm",
+            choices=tuple(ALGORITHMS),
+            default=None,
+            help="how faces are grouped (default: the library's, chinese-whispers for a new one)",
+        )
         command.add_argument(
             "--threshold",
             type=float,
             default=None,
-            help="face distance below which two faces are the same person "
-            "(default: measured per algorithm, see README)",
+            help="face distance below which two faces are the same person (default: the "
+            "library's, else measured per algorithm, see README)",
         )
 
     def add_workers(command: argparse.ArgumentParser) -> None:
         command.add_argument("--workers", type=int, default=0, help="processes (default: cores)")
-        command.add_argument("--detector", choices=DETECTORS, default=None, help="face detector")
         command.add_argument(
-            "--max-side", type=int, default=None, help="long side of the detection image"
+            "--detector",
+            choices=DETECTORS,
+            default=None,
+            help="face detector (default: the library's, cascade for a new one)",
+        )
+        command.add_argument(
+            "--max-side",
+            type=int,
+            default=None,
+            help="long side of the detection image (default: the library's, else 1600)",
         )
         command.add_argument(
             "--embedder",

@@ -44,6 +44,9 @@ def prepare_catalog(source: Path | None, work: Path) -> Path:
             if event.stage == "faces" and event.done % 20 == 0:
                 print(f"scanning {event.done}/{event.total}", flush=True)
     editor = Editor(catalog)
+    # A grouping mistake to fix in the Split screenshot: two people in one.
+    people = catalog.persons()
+    editor.merge([people[1].id, people[10].id], people[1].id)
     for person in catalog.persons()[:9]:
         folders = Counter(
             str(catalog.face_info(f)["path"]).split("/")[0]
@@ -141,9 +144,9 @@ def main() -> int:
         yield 500
         save(window, "map")
 
-        person = window.catalog.persons()[0]
-        split = SplitDialog(catalog_path, person.id, "Angelina Jolie", window.thumbs, window)
-        split.threshold.setValue(0.30)
+        person = window.catalog.persons()[0]  # the two people merged by mistake
+        name = window.catalog.person_names()[person.id]
+        split = SplitDialog(catalog_path, person.id, name, window.thumbs, window)
         split.show()
         yield lambda: len(split.groups) > 1 and not split._debounce.isActive()
         yield 300

@@ -24,7 +24,7 @@ class Command:
     shortcuts: tuple[str | QKeySequence.StandardKey, ...] = ()
     icon: str = ""  # resources/icons/<icon>.svg
     tip: str = ""
-    short: str = ""  # toolbar text
+    short: str = ""  # toolbar text: the start of ``text`` (one name per command)
     local: bool = False  # shortcut only where the faces grid has focus
 
 
@@ -40,8 +40,8 @@ COMMANDS = (
             "Write one folder per person", "Export"),
     Command("quit", "&Quit", ("Ctrl+Q",)),
     Command("undo", "&Undo", (Key.Undo,), "undo", short="Undo"),
-    Command("redo", "&Redo", ("Ctrl+Shift+Z", Key.Redo), "redo",
-            short="Redo"),
+    # Ctrl+Shift+Z everywhere; also the platform's own key (Ctrl+Y on Windows)
+    Command("redo", "&Redo", (Key.Redo, "Ctrl+Shift+Z"), "redo", short="Redo"),
     Command("rename", "Re&name Person", ("F2",), "rename",
             "Give the person a name (F2)", "Rename"),
     Command("merge", "&Merge People", ("Ctrl+M",), "merge",
@@ -50,15 +50,15 @@ COMMANDS = (
             "Hide people you do not care about"),
     Command("split_auto", "Split &Automatically…", ("Ctrl+Shift+S",),
             "split", "Split a mixed-up person into groups", "Split…"),
-    Command("split", "&Split Off Selected Faces", ("Ctrl+N",),
+    Command("split", "&New Person from Selected Faces", ("Ctrl+N",),
             "new-person", "Make a new person of the selected faces", "New Person"),
-    Command("move", "Mo&ve Faces To…", ("Ctrl+Shift+M",), "move-to",
-            "Move the selected faces to another person", "Move To…"),
+    Command("move", "Mo&ve To…", ("Ctrl+Shift+M",), "move-to",
+            "Move the selected faces to another person"),
     Command("not_person", "Not &This Person", (Key.Delete,),
             "not-person", "Take the selected faces out of this person for good",
-            "Not Them", local=True),
+            local=True),
     Command("not_face", "Not a &Face", ("Shift+Del",), "not-face",
-            "The selection is not a face: ignore it everywhere", "Not a Face", local=True),
+            "The selection is not a face: ignore it everywhere", local=True),
     Command("open_photo", "Show &Photo", ("Return",), "photo",
             "Show the photo the face comes from", local=True),
     Command("people_tab", "&People", ("Ctrl+1",)),
@@ -93,6 +93,18 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resources_dir() / "icons" / f"{name}.svg"))
 
 
+def key_sequences(shortcuts: tuple[str | QKeySequence.StandardKey, ...]) -> list[QKeySequence]:
+    """The keys of a command, each once: a key listed twice (literally and as the
+    platform's standard key, e.g. Redo = Ctrl+Shift+Z on Linux) makes Qt call the
+    shortcut ambiguous and do nothing."""
+    keys: list[QKeySequence] = []
+    for shortcut in shortcuts:
+        key = QKeySequence(shortcut)
+        if not key.isEmpty() and key not in keys:
+            keys.append(key)
+    return keys
+
+
 def build_actions(
     window: QMainWindow, bindings: Mapping[str, Callable[..., object]]
 ) -> dict[str, QAction]:
@@ -105,7 +117,7 @@ def build_actions(
         action = QAction(command.text, window)
         if command.icon:
             action.setIcon(icon(command.icon))
-        action.setShortcuts([QKeySequence(s) for s in command.shortcuts])
+        action.setShortcuts(key_sequences(command.shortcuts))
         if command.tip:
             action.setStatusTip(command.tip)
             action.setToolTip(command.tip)

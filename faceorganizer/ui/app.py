@@ -14,6 +14,7 @@ from pathlib import Path
 
 from faceorganizer import resources_dir
 from faceorganizer.config import APP_NAME
+from faceorganizer.ui.qt_check import check_qt_platform
 
 _STARTED = time.perf_counter()
 
@@ -82,6 +83,10 @@ def make_settings(path: str | None = None) -> object:
 def run_app(argv: list[str]) -> int:
     """Open the main window; with FOLDER, open and scan it. Returns the exit code."""
     args = parse_args(argv)
+    problem = check_qt_platform()
+    if problem:  # Qt would abort with a message that names no package
+        print(problem, file=sys.stderr)
+        return 1
     app = create_application(argv)
     from PySide6.QtCore import QTimer
 
@@ -102,11 +107,35 @@ def run_app(argv: list[str]) -> int:
                 window.open_catalog(catalog)
             else:
                 window.statusBar().showMessage(f"No catalog at {catalog}", 8000)
+        else:
+            reopen_last_library(window)
         if args.quit_after is not None:
             QTimer.singleShot(max(0, args.quit_after), window.close)
 
     QTimer.singleShot(0, shown)  # after the first paint: the window appears at once
     return int(app.exec())  # type: ignore[attr-defined]
+
+
+def reopen_last_library(window: object) -> bool:
+    """A launch without a folder continues with the last library, as photo managers do,
+    and looks for new photos. If its folder is gone (a drive not plugged in), the
+    library still opens from its catalog; with no catalog either, the start page
+    lists the recent folders."""
+    from faceorganizer.core.store.catalog import default_catalog_path
+
+    recent = window.recent_folders()  # type: ignore[attr-defined]
+    if not recent:
+        return False
+    folder = Path(recent[0])
+    if folder.is_dir():
+        return bool(window.open_folder(folder))  # type: ignore[attr-defined]
+    catalog = default_catalog_path(folder)
+    if not catalog.is_file() or not window.open_catalog(catalog):  # type: ignore[attr-defined]
+        return False
+    window.statusBar().showMessage(  # type: ignore[attr-defined]
+        f"{folder} is not there (a drive not connected?): showing what was found before", 10000
+    )
+    return True
 
 
 def main() -> int:

@@ -15,7 +15,8 @@ from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QOb
 from faceorganizer.ui import jobs
 from faceorganizer.ui.controller import LibraryController
 from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, UNKNOWN_LABEL, Row
-from faceorganizer.ui.widgets.panels import FacesPanel, PeoplePanel
+from faceorganizer.ui.widgets.panels import NO_FACES_TITLE, FacesPanel, PeoplePanel
+from faceorganizer.wording import count
 
 
 # ---------------------------------------------------------------------- what the grid shows
@@ -85,6 +86,8 @@ class Expected:
                 row = replace(row, hidden=True)
             if person in self.counts:
                 row = replace(row, faces=max(0, row.faces + self.counts[person]))
+                if row.faces == 0:
+                    continue  # emptied: the next read will not list it either
             out.append(row)
         return out
 
@@ -109,6 +112,7 @@ class Browser(QObject):
         self.face_source: FaceSource = NoFaces()
         self.names: dict[int, str] = {}
         self._pending_tile: int | None = None
+        self._chosen = False  # a grid was shown: no more picking the first tile for it
         controller.snapshot_ready.connect(self.apply_snapshot)
         view = people.view
         view.selectionModel().currentChanged.connect(self._current_changed)
@@ -120,8 +124,10 @@ class Browser(QObject):
         """A library closes or opens: show nothing of the old one."""
         self.names = {}
         self.face_source = NoFaces()
+        self._chosen = False
         self.people.model.set_rows([])
         self.faces.model.set_faces([])
+        self._heading(NoFaces(), 0)
 
     # ---------------------------------------------------------------- selection
     def selected_person_ids(self) -> list[int]:
@@ -226,6 +232,7 @@ class Browser(QObject):
         """Show these faces (read again even if shown: an edit may be under way)."""
         changed = source != self.face_source
         self.face_source = source
+        self._chosen = self._chosen or not isinstance(source, NoFaces)
         self.load_faces(reset_scroll=changed, select=select)
         self.selection_changed.emit()
 
@@ -244,8 +251,7 @@ class Browser(QObject):
                 return  # the user moved on meanwhile; a newer read follows
             kept = set(self.selected_face_ids() if select is None else select)
             self.faces.model.set_faces(faces)
-            self.faces.title.setText(self._title(source))
-            self.faces.count.setText(f"{len(faces):,} face{'s' if len(faces) != 1 else ''}")
+            self._heading(source, len(faces))
             self.select_faces([f for f in faces if f in kept])
             if reset_scroll:
                 self.faces.view.scrollToTop()
@@ -256,6 +262,11 @@ class Browser(QObject):
 
         self.controller.read(source.read, arrived)
 
+    def _heading(self, source: FaceSource, faces: int) -> None:
+        """Title and count of the grid; Rename and Split… only for a person."""
+        shown = None if isinstance(source, NoFaces) else faces
+        self.faces.set_heading(self._title(source), shown, isinstance(source, PersonFaces))
+
     def _title(self, source: FaceSource) -> str:
         if isinstance(source, PersonFaces):
             return self.person_name(source.person_id)
@@ -263,7 +274,7 @@ class Browser(QObject):
             return UNKNOWN_LABEL
         if isinstance(source, MapSelection):
             return "Selected on the map"
-        return "Faces"
+        return NO_FACES_TITLE
 
     # ---------------------------------------------------------------- refreshing
     def expect(self, expected: Expected) -> None:
@@ -273,7 +284,7 @@ class Browser(QObject):
             kept = [f for f in self.faces.model.face_ids() if f not in expected.faces_out]
             selected = set(self.selected_face_ids()) - expected.faces_out
             self.faces.model.set_faces(kept)
-            self.faces.count.setText(f"{len(kept):,} face{'s' if len(kept) != 1 else ''}")
+            self._heading(self.face_source, len(kept))
             self.select_faces(sorted(selected))
             self._faces_selection_changed()
         self.selection_changed.emit()
@@ -294,17 +305,36 @@ class Browser(QObject):
             selected, current = [self._pending_tile], self._pending_tile
             self._pending_tile = None
         self._reselect(selected, current)
+        self._close_gone_person()
+
+    def _close_gone_person(self) -> None:
+        """A person (or Unknown) whose tile went (merged away, emptied, hidden) is not
+        left open with buttons that no longer apply: the grid shows nothing instead."""
+        person = self.grid_person()
+        if person is False or person == self._pending_tile:
+            return
+        if self.people.model.row_of(person) < 0:  # type: ignore[arg-type]
+            self.face_source = NoFaces()
+            self.faces.model.set_faces([])
+            self._heading(NoFaces(), 0)
+            self._faces_selection_changed()
 
     def apply_snapshot(self, snapshot: jobs.Snapshot) -> None:
         """Show a fresh read of the library, keeping what the user had selected."""
         self.names = snapshot.names
         self._show_rows(snapshot.rows)
-        if isinstance(self.face_source, NoFaces) and self.people.proxy.rowCount():
+        if not self._chosen and self.people.proxy.rowCount():  # a library opens
             self.people.view.setCurrentIndex(self.people.proxy.index(0, 0))
         people = sum(1 for r in snapshot.rows if r.person_id is not None)
         if people:
-            self.people.count.setText(f"{people:,} {'person' if people == 1 else 'people'}")
+            self.people.count.setText(count(people, "person"))
         else:
             self.people.count.setText("No people yet")
         self.people.hint.setVisible(self.controller.is_scanning() and not people)
-        self.load_faces(then=self.refreshed.emit)
+        self.load_faces(then=self._shown_latest)
+
+    def _shown_latest(self) -> None:
+        """``refreshed`` only for the newest read: an older one may finish after a newer
+        request (say, Show Hidden) and must not pass for its answer."""
+        if not self.controller.refreshing():
+            self.refreshed.emit()

@@ -18,8 +18,10 @@ from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui.browser import Browser, Expected
 from faceorganizer.ui.controller import Activity, LibraryController
 from faceorganizer.ui.dialogs.common import MoveToDialog, SplitDialog
+from faceorganizer.ui.dialogs.regroup import split_threshold
 from faceorganizer.ui.dialogs.review import Question, ReviewDialog
 from faceorganizer.ui.widgets.thumbs import Thumbnails
+from faceorganizer.wording import count
 
 Say = Callable[[str, int], None]
 
@@ -96,7 +98,8 @@ class Commands:
         self.browser.expect(Expected(hidden=set(ids)))
         if not self.showing_hidden():
             self.say(
-                f"Hidden {len(ids)} person(s): View ▸ Show Hidden People brings them back", 5000
+                f"Hidden: {count(len(ids), 'person')}. View ▸ Show Hidden People brings them back",
+                5000,
             )
 
     def split_automatically(self) -> None:
@@ -106,7 +109,8 @@ class Commands:
             self.say("Select a person to split", 4000)
             return
         name = self.browser.person_name(person)
-        dialog = SplitDialog(path, person, name, self.thumbs, self.window)
+        threshold = split_threshold(self.controller.settings)
+        dialog = SplitDialog(path, person, name, self.thumbs, self.window, threshold)
         self.split_dialog = dialog
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.new_groups():
             groups = dialog.new_groups()
@@ -191,7 +195,9 @@ class Commands:
         faces = self._faces_or_hint()
         if not faces:
             return
-        dialog = MoveToDialog(self.browser.people.model.rows(), self.thumbs, self.window)
+        shown = self.browser.grid_person()  # moving faces where they are means nothing
+        rows = [r for r in self.browser.people.model.rows() if r.person_id != shown]
+        dialog = MoveToDialog(rows, self.thumbs, self.window)
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.choice is not None:
             if dialog.choice == MoveToDialog.NEW_PERSON:
                 new = self._show_new_person

@@ -20,7 +20,7 @@ from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
 from faceorganizer.core.library import runtime
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.ui import jobs
-from faceorganizer.ui.dialogs.regroup import saved_grouping
+from faceorganizer.ui.dialogs.regroup import legacy_grouping
 from faceorganizer.ui.workers import Job, SerialWorker, Task, is_running, run_task
 
 LIVE_REFRESH_MS = 1500  # while scanning: how often new faces are shown
@@ -149,6 +149,7 @@ class LibraryController(QObject):
         self.catalog_path, self.root = Path(path), root
         self.last_summary = None
         self.snapshot = None
+        self._refreshing = self._refresh_wanted = False  # reads of the old one are dropped
         self.map_layout.invalidate()
         worker = SerialWorker(lambda: jobs.Library.open(Path(path), root), jobs.Library.close, self)
         worker.broken.connect(lambda exc: self._open_failed(worker, exc))
@@ -247,6 +248,10 @@ class LibraryController(QObject):
         """Reads and edits queued or in flight."""
         return 0 if self.worker is None else self.worker.pending()
 
+    def refreshing(self) -> bool:
+        """A read of the views' state is under way or asked for."""
+        return self._refreshing or self._refresh_wanted
+
     def refresh(self) -> None:
         """Read what the views show once more; requests meanwhile merge into one read."""
         if self.worker is None or self._closing:
@@ -293,11 +298,11 @@ class LibraryController(QObject):
         if not self.root.is_dir():
             self.problem.emit("Folder missing", f"{self.root} cannot be found.")
             return
-        algorithm, threshold = saved_grouping(self.settings)
         self.scan_stage = ScanStage.SYNC
         task = self._run(
             Activity.SCAN,
-            jobs.scan_job(self.catalog_path, self.root, algorithm, threshold),
+            # the library's own detector, max side and grouping, however it was made
+            jobs.scan_job(self.catalog_path, self.root, legacy_grouping(self.settings)),
             on_progress=self._scan_progress,
             on_result=self._scan_result,
             on_error=self._scan_error,

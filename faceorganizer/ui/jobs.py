@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from faceorganizer.core.library import layout, runtime, tasks
+from faceorganizer.config import Settings
+from faceorganizer.core.library import runtime, tasks
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui.widgets.item_models import Row, load_people
@@ -26,22 +27,23 @@ Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
 
 
-def scan_job(catalog_path: Path, root: Path, algorithm: str, threshold: float | None):
-    """Scan a folder (sync, faces, people) in its own process; returns the ScanSummary."""
+def scan_job(catalog_path: Path, root: Path, unrecorded: Settings | None):
+    """Scan a folder (sync, faces, people) in its own process, with the library's own
+    settings (``unrecorded``: see tasks.library_settings); returns the ScanSummary."""
 
     def job(cancelled: Cancelled) -> JobGen:
         return (
             yield from runtime.in_process(
-                tasks.scan_steps,
-                str(catalog_path),
-                str(root),
-                algorithm,
-                threshold,
-                cancelled=cancelled,
+                tasks.scan_steps, str(catalog_path), str(root), unrecorded, cancelled=cancelled
             )
         )
 
     return job
+
+
+def library_settings_job(catalog_path: Path, unrecorded: Settings | None):
+    """The library's own settings, read off the GUI thread."""
+    return call_job(lambda: tasks.read_library_settings(str(catalog_path), unrecorded))
 
 
 @dataclass
@@ -97,27 +99,17 @@ class Layout:
 
 
 def layout_job(catalog_path: Path):
-    """The map's positions: cached ones if they cover exactly the current faces, else a
-    PCA preview at once (as progress) and UMAP from the helper process, then cached."""
+    """The map's positions, all computed in the helper process (reading 10^5 embeddings
+    in a thread would hold the GIL the window needs): cached ones if they cover exactly
+    the current faces, else a PCA preview at once (as progress), then UMAP, cached."""
 
     def job(cancelled: Cancelled) -> JobGen:
-        catalog = Catalog(catalog_path)
-        try:
-            face_ids, _files, vectors = catalog.embeddings()
-            cached = catalog.layout()
-            persons = catalog.person_ids(face_ids)
-            if len(face_ids) and set(cached) == set(face_ids.tolist()):
-                xy = np.array([cached[int(f)] for f in face_ids], dtype=np.float32)
-                return Layout(face_ids, xy, persons, True)
-            if len(face_ids) < layout.UMAP_MIN_FACES:
-                xy = layout.pca_layout(vectors)
-            else:
-                yield Layout(face_ids, layout.pca_layout(vectors), persons, False)
-                xy = runtime.in_helper(layout.umap_layout, vectors, cancelled=cancelled)
-            catalog.set_layout(face_ids, xy)
-            return Layout(face_ids, xy, persons, True)
-        finally:
-            catalog.close()
+        path = str(catalog_path)
+        first = Layout(*runtime.in_helper(tasks.map_layout, path, False, cancelled=cancelled))
+        if first.final:
+            return first
+        yield first
+        return Layout(*runtime.in_helper(tasks.map_layout, path, True, cancelled=cancelled))
 
     return job
 

@@ -11,6 +11,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.controller import LibraryController
 from faceorganizer.ui.widgets.panels import FacesPanel
+from faceorganizer.wording import count
 
 
 class PhotosPresenter(QObject):
@@ -74,5 +75,5 @@ class PhotosPresenter(QObject):
         else:
             title = f"Photos {'with' if len(ids) > 1 else 'of'} {self.label(ids)}"
         self.faces.title.setText(title)
-        self.faces.count.setText(f"{len(photos):,} photo{'s' if len(photos) != 1 else ''}")
+        self.faces.count.setText(count(len(photos), "photo"))
         self.faces.export_together.setEnabled(bool(photos))

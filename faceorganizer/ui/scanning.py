@@ -10,6 +10,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.controller import LibraryController, ScanStage
 from faceorganizer.ui.dialogs.common import SkippedFilesDialog
 from faceorganizer.ui.widgets.panels import ScanStatus
+from faceorganizer.wording import count
 
 
 class ScanPresenter(QObject):
@@ -69,17 +70,18 @@ class ScanPresenter(QObject):
                 lambda library: library.catalog.pending_count(), self._stopped_message
             )
         else:
-            processed = getattr(summary, "processed", 0)
-            text = f"Scan complete: {processed} new or changed photo(s) processed"
+            text = f"Scan complete: {summary.outcome()}"  # type: ignore[attr-defined]
             names = getattr(summary, "metadata", None)
             if names is not None and names.named:
-                text += f"; {names.named} face(s) named from photo metadata"
+                text += f"; {count(names.named, 'face')} named from photo metadata"
             if names is not None and names.unmatched:
-                text += f"; {len(names.unmatched)} name tag(s) without a face (see the report)"
+                text += (
+                    f"; {count(len(names.unmatched), 'name tag')} without a face (see the report)"
+                )
             self._say(text, 10000)
 
     def _stopped_message(self, pending: int) -> None:
-        photos = f"{pending} photo{'s' if pending != 1 else ''}"
+        photos = count(pending, "photo")
         self._say(f"Scan stopped: {photos} left. Rescan (F5) continues from there.", 10000)
 
     def _say(self, text: str, ms: int) -> None:
@@ -90,9 +92,9 @@ class ScanPresenter(QObject):
         problems = self.skipped_files()
         notes = len(self.name_notes())
         skipped = len(problems) - notes
-        parts = [f"{skipped} file{'s' if skipped != 1 else ''} skipped"] if skipped else []
+        parts = [f"{count(skipped, 'file')} skipped"] if skipped else []
         if notes:
-            parts.append(f"{notes} name note{'s' if notes != 1 else ''}")
+            parts.append(count(notes, "name note"))
         if problems:
             self.skipped_label.setText(f"<a href='#'>{', '.join(parts)} — why?</a>")
         self.skipped_label.setVisible(bool(problems))

@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.wording import count
 
 FaceState = tuple[int | None, int, int]  # person_id, locked, ignored
 PersonState = tuple[str | None, int] | None  # name, hidden; None = the row does not exist
@@ -158,7 +159,7 @@ class Editor:
             change.persons[person_id] = (None, 0)
         for face_id in face_ids:
             change.faces[face_id] = (person_id, 1, 0)
-        self.apply(label or f"Move {len(face_ids)} face(s)", change)
+        self.apply(label or f"Move {count(len(face_ids), 'face')}", change)
         return person_id
 
     def split(self, face_ids: list[int]) -> int:
@@ -176,11 +177,12 @@ class Editor:
             change.faces[face_id] = (new_id, 1, 0)
             if old_person is not None:
                 change.rejections[(face_id, old_person)] = True
-        self.apply(f"Split {len(face_ids)} face(s) into a new person", change)
+        self.apply(f"New person from {count(len(face_ids), 'face')}", change)
         return new_id
 
     def split_groups(self, groups: list[list[int]]) -> list[int]:
-        """Split one person into several groups at once (automatic split, one undo step)."""
+        """Split one person into several groups at once (automatic split, one undo step):
+        each group becomes a new person, the person keeps the rest."""
         change = Change()
         new_ids: list[int] = []
         next_id = self.next_person_id()
@@ -190,7 +192,7 @@ class Editor:
             change.persons[person_id] = (None, 0)
             for face_id in group:
                 change.faces[face_id] = (person_id, 1, 0)
-        self.apply(f"Split into {len(groups)} people", change)
+        self.apply(f"Split into {count(len(groups) + 1, 'person')}", change)
         return new_ids
 
     def rename(self, person_id: int, name: str) -> None:
@@ -208,7 +210,7 @@ class Editor:
 
     def not_a_face(self, face_ids: list[int]) -> None:
         change = Change(faces={f: (None, 0, 1) for f in face_ids})
-        self.apply(f"Mark {len(face_ids)} as not a face", change)
+        self.apply(f"Not a face ({count(len(face_ids), 'face')})", change)
 
     def not_this_person(self, face_ids: list[int]) -> None:
         """Take faces out of their person for good: no re-cluster puts them back."""
@@ -217,7 +219,7 @@ class Editor:
             change.faces[face_id] = (None, 0, 0)
             if person_id is not None:
                 change.rejections[(face_id, person_id)] = True
-        self.apply(f"Not this person ({len(face_ids)} face(s))", change)
+        self.apply(f"Not this person ({count(len(face_ids), 'face')})", change)
 
     def reject(self, face_id: int, person_id: int) -> None:
         """Record that a face is not this person (it stays where it is); never offered again

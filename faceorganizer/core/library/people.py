@@ -100,18 +100,23 @@ def _cluster_all(
 
 def recluster(
     catalog: Catalog,
-    algorithm: str = "chinese-whispers",
+    algorithm: str | None = None,
     threshold: float | None = None,
     *,
     undoable: bool = False,
 ) -> ClusterResult:
     """Cluster every usable face and store the result as people, honouring user edits.
 
+    ``algorithm`` and ``threshold`` None = the library's own (a new algorithm alone gets
+    its default threshold); what is used is recorded as the library's grouping.
     ``undoable`` marks a regroup the user asked for: the catalog is backed up first when
     it holds their work."""
     if undoable and catalog.has_user_edits():
         catalog.backup("before-regroup")
-    face_ids, constraints, labels = _cluster_all(catalog, algorithm, threshold)
+    settings = catalog.settings().changed(algorithm=algorithm, threshold=threshold)
+    algorithm = settings.algorithm
+    face_ids, constraints, labels = _cluster_all(catalog, algorithm, settings.threshold)
+    catalog.save_settings(settings)
     if len(face_ids) == 0:
         return ClusterResult(0, 0, 0)
     # Read the state and write the result under one write lock: an edit the user made

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QRectF, QSize, QSortFilterProxyModel, Qt, QTimer, QUrl
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QRectF,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    QUrl,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -19,7 +29,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -29,16 +38,19 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from faceorganizer.config import DEFAULT_THRESHOLD
 from faceorganizer.ui import jobs
 from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, PeopleModel, Row
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.workers import Task, is_running, run_task
+from faceorganizer.wording import count
 
 
 class SkippedFilesDialog(QDialog):
@@ -50,9 +62,9 @@ class SkippedFilesDialog(QDialog):
         self.resize(760, 420)
         layout = QVBoxLayout(self)
         intro = QLabel(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''}: photos that were "
-            "skipped, and face names in photo metadata (XMP) that could not be used. Fix or "
-            "remove them and scan again (F5); everything else is already sorted."
+            f"{count(len(problems), 'problem')}: photos that were skipped, and face names "
+            "in photo metadata (XMP) that could not be used. Fix or remove them and scan "
+            "again (F5); everything else is already sorted."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
@@ -212,10 +224,59 @@ def add_intro(layout: QVBoxLayout, text: str) -> None:
     layout.addWidget(intro)
 
 
-def face_strip(thumbs: Thumbnails, face_ids: list[int], side: int, dpr: float) -> QPixmap:
-    """A row of up to 10 thumbnails: what a group looks like at a glance."""
+class ThresholdSlider(QWidget):
+    """A grouping threshold (face distance) as a slider, explained the same way in every
+    dialog: to the left more people (stricter), to the right fewer (looser)."""
+
+    valueChanged = Signal(float)
+
+    def __init__(self, low: float, high: float, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        row = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(round(low * 100), round(high * 100))
+        self.slider.setTickInterval(5)
+        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.slider.setPageStep(5)
+        row.addWidget(self.slider, 1)
+        self.value_label = QLabel()
+        self.value_label.setMinimumWidth(40)
+        row.addWidget(self.value_label)
+        layout.addLayout(row)
+        hints = QHBoxLayout()
+        for number, text in enumerate(("← more people (stricter)", "fewer people (looser) →")):
+            hint = QLabel(text)
+            hint.setObjectName("hint")
+            if number:
+                hints.addStretch(1)
+            hints.addWidget(hint)
+        layout.addLayout(hints)
+        self.slider.valueChanged.connect(self._changed)
+        self._changed()
+
+    def value(self) -> float:
+        return self.slider.value() / 100.0
+
+    def setValue(self, value: float) -> None:  # noqa: N802 - reads like Qt's own widgets
+        """Clamped to the range; 0.525 shows as 0.52."""
+        self.slider.setValue(round(value * 100))
+
+    def _changed(self) -> None:
+        self.value_label.setText(f"{self.value():.2f}")
+        self.valueChanged.emit(self.value())
+
+
+def face_strip(
+    thumbs: Thumbnails, face_ids: list[int], side: int, dpr: float, width: int = 0
+) -> QPixmap:
+    """A row of up to 10 thumbnails: what a group looks like at a glance; ``width``
+    slots wide when given (so strips of different lengths line up on the left)."""
     shown = face_ids[:10]
-    strip = QPixmap(round((side + 4) * len(shown) * dpr), round(side * dpr))
+    slots = max(width, len(shown))
+    strip = QPixmap(round((side + 4) * slots * dpr), round(side * dpr))
     strip.fill(Qt.GlobalColor.transparent)
     strip.setDevicePixelRatio(dpr)
     painter = QPainter(strip)
@@ -226,8 +287,9 @@ def face_strip(thumbs: Thumbnails, face_ids: list[int], side: int, dpr: float) -
 
 
 class SplitDialog(QDialog):
-    """Preview an automatic split of one person at a tighter threshold, then apply it.
-    The largest group stays with the person (keeps the name); the others become new
+    """Preview an automatic split of one person, then apply it. It opens at the
+    library's grouping threshold (a wrongly merged pair of people falls apart there);
+    the largest group stays with the person (keeps the name), the others become new
     people."""
 
     def __init__(
@@ -237,31 +299,35 @@ class SplitDialog(QDialog):
         person_name: str,
         thumbs: Thumbnails,
         parent: QWidget | None = None,
+        threshold: float = DEFAULT_THRESHOLD["chinese-whispers"],
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Split {person_name} automatically")
-        self.resize(820, 520)
+        self.resize(820, 540)
         self.catalog_path, self.person_id, self.name = catalog_path, person_id, person_name
         self.thumbs = thumbs
         self.groups: list[list[int]] = []
         self._task: Task | None = None
         layout = QVBoxLayout(self)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Strictness (face distance):"))
-        self.threshold = QDoubleSpinBox()
-        self.threshold.setRange(0.20, 0.60)
-        self.threshold.setSingleStep(0.02)
-        self.threshold.setDecimals(2)
-        self.threshold.setValue(0.40)
-        self.threshold.setToolTip("Lower values split into more, tighter groups")
-        top.addWidget(self.threshold)
-        top.addStretch(1)
+        add_intro(
+            layout,
+            f"Groups of faces that look alike within {person_name}. The largest group "
+            "keeps the name; the others become new people. You can undo this.",
+        )
+        self.threshold = ThresholdSlider(0.20, 0.70)
+        self.threshold.setValue(threshold)
+        layout.addWidget(self.threshold)
         self.status = QLabel()
-        top.addWidget(self.status)
-        layout.addLayout(top)
+        self.status.setObjectName("previewCount")
+        layout.addWidget(self.status)
         self.list = QListWidget()
+        # one group a row, its caption under the faces (beside them it ran off the side)
+        self.list.setViewMode(QListView.ViewMode.IconMode)
+        self.list.setFlow(QListView.Flow.TopToBottom)
+        self.list.setWrapping(False)
+        self.list.setMovement(QListView.Movement.Static)
         self.list.setIconSize(QSize(10 * 68, 64))
-        self.list.setSpacing(4)
+        self.list.setSpacing(6)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         layout.addWidget(self.list, 1)
         self.buttons = QDialogButtonBox(
@@ -291,25 +357,32 @@ class SplitDialog(QDialog):
     def _show(self, groups: list[list[int]]) -> None:
         self.groups = groups
         self.list.clear()
-        dpr = self.devicePixelRatioF()
         for number, group in enumerate(groups, start=1):
             note = f"stays {self.name}" if number == 1 else "new person"
             item = QListWidgetItem(
-                QPixmap(face_strip(self.thumbs, group, 64, dpr)),
-                f"Group {number}: {len(group)} face{'s' if len(group) != 1 else ''} — {note}",
+                self._strip(group), f"Group {number}: {count(len(group), 'face')} — {note}"
             )
+            item.setTextAlignment(Qt.AlignmentFlag.AlignLeft)
             self.list.addItem(item)
         if len(groups) > 1:
-            self.status.setText(f"{len(groups)} groups")
+            self.status.setText(
+                f"{count(len(groups), 'group')}: {self.name} and "
+                f"{count(len(groups) - 1, 'new person')}"
+            )
         else:
-            self.status.setText("These faces look like one person; try a lower value")
+            self.status.setText(
+                "These faces look like one person; move the slider left to split more finely"
+            )
         self.apply_button.setEnabled(len(groups) > 1)
 
     def _redraw_strips(self) -> None:
         """Thumbnails arrived: draw the groups' strips with them."""
-        dpr = self.devicePixelRatioF()
         for row, group in enumerate(self.groups[: self.list.count()]):
-            self.list.item(row).setIcon(QPixmap(face_strip(self.thumbs, group, 64, dpr)))
+            self.list.item(row).setIcon(self._strip(group))
+
+    def _strip(self, group: list[int]) -> QPixmap:
+        """Ten slots wide, so the strips of all groups line up on the left."""
+        return face_strip(self.thumbs, group, 64, self.devicePixelRatioF(), width=10)
 
     def _failed(self, exc: BaseException) -> None:
         self.status.setText(f"Cannot split: {exc}")
@@ -323,7 +396,10 @@ class SplitDialog(QDialog):
 
 
 class MoveToDialog(QDialog):
-    """Pick a person to move faces to; type to filter; or make a new person."""
+    """Pick a person to move faces to; type to filter; or make a new person.
+
+    Nothing is chosen until the user clicks a person or types: Enter on an untouched
+    dialog must not file the faces under whoever happens to be first."""
 
     NEW_PERSON = -1
 
@@ -343,26 +419,49 @@ class MoveToDialog(QDialog):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(model)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
         self.view = QListView()
         self.view.setModel(self.proxy)
         self.view.setUniformItemSizes(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.doubleClicked.connect(self._pick)
+        self.view.doubleClicked.connect(lambda index: self._pick(index))
         self.view.setIconSize(QSize(32, 32))
         thumbs.ready.connect(self.view.viewport().update)
         layout.addWidget(self.view, 1)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText("Move")
         new = buttons.addButton("New Person", QDialogButtonBox.ButtonRole.ActionRole)
+        new.setAutoDefault(False)
         new.clicked.connect(self._new_person)
-        buttons.accepted.connect(lambda: self._pick(self.view.currentIndex()))
+        buttons.accepted.connect(lambda: self._pick(self.chosen()))
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.filter.returnPressed.connect(lambda: self._pick(self.proxy.index(0, 0)))
-        if self.proxy.rowCount():
-            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.filter.textChanged.connect(self._filter)
+        self.filter.returnPressed.connect(lambda: self._pick(self.chosen()))
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update())
+        self._update()
+
+    def chosen(self) -> QModelIndex:
+        """The selected person (a current item without selection does not count)."""
+        selected = self.view.selectionModel().selectedIndexes()
+        return selected[0] if selected else QModelIndex()
+
+    def _filter(self, text: str) -> None:
+        """Typing narrows the list and selects the first match, which Enter takes."""
+        self.proxy.setFilterFixedString(text)
+        selection = self.view.selectionModel()
+        if text.strip() and self.proxy.rowCount():
+            first = self.proxy.index(0, 0)
+            selection.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        else:
+            selection.clear()
+        self._update()
+
+    def _update(self) -> None:
+        self.ok_button.setEnabled(self.chosen().isValid())
 
     def _pick(self, index: QModelIndex) -> None:
         if index.isValid():

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QSettings, Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -27,6 +28,7 @@ from faceorganizer.core.library.export import ExportError, ExportReport, Mode, O
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
+from faceorganizer.wording import count
 
 MODES = (
     (Mode.COPY, "Copy photos", "Independent copies; uses disk space"),
@@ -114,6 +116,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.progress)
         self.result = QLabel()
         self.result.setWordWrap(True)
+        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result.hide()
         layout.addWidget(self.result)
 
@@ -195,11 +198,12 @@ class ExportDialog(QDialog):
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
         text = (
-            f"{'Stopped' if cancelled else 'Done'}: {self.report.people} folder(s), "
-            f"{self.report.written} photo(s) written, {self.report.already_there} already there."
+            f"{'Stopped' if cancelled else 'Done'}: {count(self.report.people, 'folder')}, "
+            f"{count(self.report.written, 'photo')} written, "
+            f"{self.report.already_there:,} already there, in {html.escape(self.folder())}."
         )
         if self.write_xmp.isChecked():
-            text += f" {self.report.sidecars} name file(s) (.xmp) written or updated."
+            text += f" {count(self.report.sidecars, 'name file')} (.xmp) written or updated."
         if self.report.failed:
             text += f"<br><b>{len(self.report.failed)} failed</b>, e.g. " + ", ".join(
                 f"{path} ({why})" for path, why in self.report.failed[:3]
@@ -218,8 +222,25 @@ class ExportDialog(QDialog):
             message = f"The export stopped because of an unexpected error:\n{exc}"
         QMessageBox.warning(self, "Export failed", message)
 
+    def folder(self) -> str:
+        return str(Path(self.destination.text().strip()).expanduser())
+
     def open_destination(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(self.destination.text().strip()))
+        """Show the result in the file manager; without one (a bare desktop, no
+        xdg-open) say where the folder is, with the path ready to copy."""
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(self.folder())):
+            return
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setWindowTitle("Open Folder")
+        box.setText("No file manager could open the folder. The people's folders are in:")
+        box.setInformativeText(self.folder())
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        copy = box.addButton("Copy Path", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.folder()))
+        self.folder_message = box  # reachable for tests
+        box.open()
 
     def reject(self) -> None:
         """Cancel stops a running export first (keeps what was written)."""

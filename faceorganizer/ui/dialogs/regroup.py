@@ -1,8 +1,10 @@
 """Grouping controls: algorithm and threshold, with a live count of people before applying.
 
-The preview runs in the helper process (debounced, so dragging the slider starts one
-computation when the hand stops); applying re-clusters in a worker as one undoable edit
-that keeps every face the user placed.
+The dialog opens on the library's own grouping (kept in its catalog, whether the CLI or
+the app made it). The preview runs in the helper process (debounced, so dragging the
+slider starts one computation when the hand stops); applying re-clusters in a worker as
+one undoable edit that keeps every face the user placed, and records the new grouping
+as the library's.
 """
 
 from __future__ import annotations
@@ -15,36 +17,46 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QSlider,
     QVBoxLayout,
     QWidget,
 )
 
-from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
 from faceorganizer.ui import jobs
-from faceorganizer.ui.dialogs.common import add_intro
+from faceorganizer.ui.dialogs.common import ThresholdSlider, add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
+from faceorganizer.wording import noun
 
-SLIDER_MIN, SLIDER_MAX = 30, 70  # threshold x 100
+THRESHOLD_MIN, THRESHOLD_MAX = 0.30, 0.70
 
 
 def default_threshold(algorithm: str) -> float:
     return DEFAULT_THRESHOLD[algorithm]
 
 
-def saved_grouping(settings: QSettings) -> tuple[str, float | None]:
-    """The algorithm and threshold the user chose last (None = the algorithm default)."""
-    algorithm = str(settings.value("cluster/algorithm", "chinese-whispers", str))
+def split_threshold(settings: QSettings) -> float:
+    """Where an automatic split starts: Chinese whispers' threshold of the app's old
+    app-wide grouping choice, else its default (splits use Chinese whispers)."""
+    legacy = legacy_grouping(settings)
+    if legacy is None or legacy.algorithm != "chinese-whispers" or legacy.threshold is None:
+        return default_threshold("chinese-whispers")
+    return legacy.threshold
+
+
+def legacy_grouping(app_settings: QSettings) -> Settings | None:
+    """How the app grouped libraries before each kept its own settings: with the last
+    Regroup choice, stored app-wide (QSettings ``cluster/*``, no longer written). It
+    still holds for a catalog from then, until a scan or regroup records one."""
+    algorithm = str(app_settings.value("cluster/algorithm", "", str))
     if algorithm not in ALGORITHMS:
-        algorithm = "chinese-whispers"
-    value = settings.value("cluster/threshold", None)
+        return None
+    value = app_settings.value("cluster/threshold", None)
     try:
         threshold = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         threshold = None
-    return algorithm, threshold
+    return Settings(algorithm=algorithm, threshold=threshold)
 
 
 class ClusterDialog(QDialog):
@@ -58,6 +70,7 @@ class ClusterDialog(QDialog):
         self.setMinimumWidth(460)
         self.settings = settings
         self.catalog_path: Path | None = None
+        self.loaded = False  # the library's own values are shown
         self.current_people = 0
         self.preview: int | None = None
         self._task: Task | None = None
@@ -75,26 +88,8 @@ class ClusterDialog(QDialog):
         for key, title in ALGORITHMS.items():
             self.algorithm.addItem(title, key)
         form.addRow("Method:", self.algorithm)
-        row = QHBoxLayout()
-        self.slider = QSlider(Qt.Orientation.Horizontal)
-        self.slider.setRange(SLIDER_MIN, SLIDER_MAX)
-        self.slider.setTickInterval(5)
-        self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setPageStep(5)
-        row.addWidget(self.slider, 1)
-        self.value_label = QLabel()
-        self.value_label.setMinimumWidth(40)
-        row.addWidget(self.value_label)
-        form.addRow("Threshold:", row)
-        hints = QHBoxLayout()
-        stricter = QLabel("← more people (stricter)")
-        looser = QLabel("fewer people (looser) →")
-        for hint in (stricter, looser):
-            hint.setObjectName("hint")
-        hints.addWidget(stricter)
-        hints.addStretch(1)
-        hints.addWidget(looser)
-        form.addRow("", hints)
+        self.threshold = ThresholdSlider(THRESHOLD_MIN, THRESHOLD_MAX)
+        form.addRow("Threshold:", self.threshold)
         layout.addLayout(form)
 
         self.preview_label = QLabel()
@@ -116,21 +111,27 @@ class ClusterDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
-        algorithm, threshold = saved_grouping(settings)
-        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
-        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.start_preview)
-        self.slider.valueChanged.connect(self._changed)
+        self.threshold.valueChanged.connect(self._changed)
         self.algorithm.currentIndexChanged.connect(self._algorithm_changed)
-        self._show_value()
+        self._show_grouping(Settings.algorithm, None)
 
     # ---------------------------------------------------------------- values
     def values(self) -> tuple[str, float]:
-        return str(self.algorithm.currentData()), self.slider.value() / 100.0
+        return str(self.algorithm.currentData()), self.threshold.value()
+
+    def _show_grouping(self, algorithm: str, threshold: float | None) -> None:
+        """Show these values without starting a preview for each widget that changes."""
+        for widget in (self.algorithm, self.threshold):
+            widget.blockSignals(True)
+        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
+        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
+        for widget in (self.algorithm, self.threshold):
+            widget.blockSignals(False)
 
     def _set_threshold(self, value: float) -> None:
-        self.slider.setValue(round(min(max(value, 0.30), 0.70) * 100))
+        self.threshold.setValue(value)
 
     def _defaults(self) -> None:
         self._set_threshold(default_threshold(self.values()[0]))
@@ -139,22 +140,35 @@ class ClusterDialog(QDialog):
         self._set_threshold(default_threshold(self.values()[0]))
         self._changed()
 
-    def _show_value(self) -> None:
-        self.value_label.setText(f"{self.slider.value() / 100:.2f}")
-
     def _changed(self) -> None:
-        self._show_value()
         self.preview = None
         self.preview_label.setText("…")
         self._debounce.start()
 
     # ---------------------------------------------------------------- preview
     def open_for(self, catalog_path: Path, current_people: int) -> None:
+        """Show the dialog on this library's own grouping (read in the background)."""
         self.catalog_path = catalog_path
         self.current_people = current_people
+        self.loaded = False
+        self.apply_button.setEnabled(False)  # until the library's values are shown
+        self.preview_label.setText("…")
         self.show()
         self.raise_()
         self.activateWindow()
+        run_task(
+            jobs.library_settings_job(catalog_path, legacy_grouping(self.settings)),
+            self,
+            on_result=lambda settings: self._loaded(catalog_path, settings),
+            on_error=lambda exc: self.preview_label.setText(f"Cannot read the library: {exc}"),
+        )
+
+    def _loaded(self, catalog_path: Path, settings: Settings) -> None:
+        if catalog_path != self.catalog_path or not self.isVisible():
+            return  # opened for another library meanwhile, or closed
+        self._show_grouping(settings.algorithm, settings.threshold)
+        self.loaded = True
+        self.apply_button.setEnabled(True)
         self.start_preview()
 
     def start_preview(self) -> None:
@@ -185,16 +199,14 @@ class ClusterDialog(QDialog):
         delta = self.preview - self.current_people
         change = "same as now" if delta == 0 else f"{delta:+d} compared with now"
         self.preview_label.setText(
-            f"<span style='font-size:20pt; font-weight:600'>{self.preview}</span> people"
+            f"<span style='font-size:20pt; font-weight:600'>{self.preview:,}</span> "
+            f"{noun(self.preview, 'person')}"
             f"<br><span style='color:palette(placeholder-text)'>{change} "
             f"({self.current_people})</span>"
         )
 
     def _apply(self) -> None:
-        algorithm, threshold = self.values()
-        self.settings.setValue("cluster/algorithm", algorithm)
-        self.settings.setValue("cluster/threshold", threshold)
-        self.apply_requested.emit(algorithm, threshold)
+        self.apply_requested.emit(*self.values())
         self.accept()
 
     def done(self, result: int) -> None:

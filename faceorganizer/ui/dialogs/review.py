@@ -20,6 +20,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import add_intro, face_strip
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.workers import Task, run_task
+from faceorganizer.wording import count
 
 
 class Question(NamedTuple):
@@ -126,8 +127,7 @@ class ReviewDialog(QDialog):
         name = self.catalog.person_names().get(suggestion.person_id, "this person")
         self.question.setText(f"Is this {name}?")
         self.faces = self.catalog.faces_of_person(suggestion.person_id)
-        count = len(self.faces)
-        self.caption.setText(f"{name}: {count} face{'s' if count != 1 else ''}")
+        self.caption.setText(f"{name}: {count(len(self.faces), 'face')}")
         self._draw_faces()
         self.progress.setText(f"{self.position + 1} of {len(self.queue)}")
 

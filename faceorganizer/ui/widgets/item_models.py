@@ -24,6 +24,7 @@ from PySide6.QtCore import (
 
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui.widgets.thumbs import Thumbnails
+from faceorganizer.wording import count
 
 FACE_MIME = "application/x-faceorganizer-faces"
 PERSON_MIME = "application/x-faceorganizer-persons"
@@ -139,7 +140,7 @@ class PeopleModel(QAbstractListModel):
         if role == NAMED_ROLE:
             return row.named
         if role == Qt.ItemDataRole.ToolTipRole:
-            faces = f"{row.faces} face{'s' if row.faces != 1 else ''}"
+            faces = count(row.faces, "face")
             if row.person_id is None:
                 return f"{faces} not assigned to anyone"
             return f"{row.title} — {faces}" + (" (hidden)" if row.hidden else "")

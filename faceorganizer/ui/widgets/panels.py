@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QToolButton,
     QVBoxLayout,
@@ -27,6 +28,9 @@ from faceorganizer.ui.widgets.photos import PhotosView, PhotoThumbnails
 from faceorganizer.ui.widgets.scatter import ScatterView
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.widgets.views import FacesView, PeopleView
+from faceorganizer.wording import count
+
+NO_FACES_TITLE = "Faces"
 
 
 class EmptyPage(QWidget):
@@ -111,6 +115,27 @@ class EmptyPage(QWidget):
         self.drop_zone.style().polish(self.drop_zone)
 
 
+class ElidedLabel(QLabel):
+    """One line of text that gives way: cut with "…" when the space is short (the full
+    text in the tooltip) instead of pushing the window wider or running into its
+    neighbour."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setToolTip(text)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, rect.width())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+
+
 def _header(title: str) -> tuple[QHBoxLayout, QLabel, QLabel]:
     row = QHBoxLayout()
     row.setContentsMargins(10, 8, 10, 4)
@@ -167,10 +192,13 @@ class FacesPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        header, self.title, self.count = _header("Faces")
-        self.person_buttons = QHBoxLayout()
+        header, self.title, self.count = _header(NO_FACES_TITLE)
+        self.person_bar = QWidget()  # Rename, Split…: only while a person is shown
+        self.person_bar.hide()
+        self.person_buttons = QHBoxLayout(self.person_bar)
+        self.person_buttons.setContentsMargins(0, 0, 0, 0)
         self.person_buttons.setSpacing(2)
-        header.addLayout(self.person_buttons)
+        header.addWidget(self.person_bar)
         self.export_together = QToolButton()
         self.export_together.setText("Export These Photos…")
         self.export_together.setToolTip("Copy these photos into one folder")
@@ -246,10 +274,17 @@ class FacesPanel(QWidget):
         self.person_buttons.addWidget(button)
         return button
 
-    def set_selected(self, count: int) -> None:
-        self.selected.setText(f"{count} selected")
+    def set_selected(self, number: int) -> None:
+        self.selected.setText(f"{number:,} selected")
         if not self.show_photos.isChecked():
-            self.bar.setCurrentIndex(1 if count else 0)
+            self.bar.setCurrentIndex(1 if number else 0)
+
+    def set_heading(self, title: str, faces: int | None, person: bool) -> None:
+        """What the grid shows: a person (with the person's own buttons), Unknown or a
+        map selection (without them), or nothing yet (``faces`` None)."""
+        self.title.setText(title)
+        self.count.setText("" if faces is None else count(faces, "face"))
+        self.person_bar.setVisible(person)
 
 
 class MapPanel(QWidget):
@@ -264,12 +299,13 @@ class MapPanel(QWidget):
         layout.addWidget(self.scatter, 1)
         bar = QHBoxLayout()
         bar.setContentsMargins(10, 4, 10, 4)
-        self.help = QLabel(
+        self.help = ElidedLabel(
             "Drag: select · Alt+drag: lasso · Shift: add · right-drag: pan · wheel: zoom · "
             "Home: fit"
         )
         self.help.setObjectName("hint")
         bar.addWidget(self.help, 1)
+        bar.addSpacing(16)
         self.status = QLabel()
         self.status.setObjectName("hint")
         bar.addWidget(self.status)

@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QRectF,
     QSize,
     Qt,
     QTimer,
@@ -19,11 +20,15 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import (
     QColor,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFont,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPalette,
+    QPen,
     QRegion,
     QResizeEvent,
     QWheelEvent,
@@ -46,6 +51,7 @@ from faceorganizer.ui.widgets.item_models import (
     PERSON_ID_ROLE,
 )
 from faceorganizer.ui.widgets.thumbs import Thumbnails
+from faceorganizer.wording import count
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -92,7 +98,14 @@ class PersonDelegate(QStyledItemDelegate):
         palette = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        if selected or hovered:
+        view = self.parent()
+        target = isinstance(view, PeopleView) and view.drop_target == index
+        if target:  # where dragged faces or people will land: impossible to miss
+            pen = QPen(palette.color(QPalette.ColorRole.Highlight), 3)
+            painter.setPen(pen)
+            painter.setBrush(_selection_colour(palette, 110))
+            painter.drawRoundedRect(QRectF(cell).adjusted(3.5, 3.5, -3.5, -3.5), 10, 10)
+        elif selected or hovered:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(_selection_colour(palette, 70 if selected else 28))
             painter.drawRoundedRect(cell.adjusted(2, 2, -2, -2), 10, 10)
@@ -129,7 +142,7 @@ class PersonDelegate(QStyledItemDelegate):
             str(index.data(Qt.ItemDataRole.DisplayRole)), Qt.TextElideMode.ElideRight, rect.width()
         )
         painter.drawText(rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
-        count = int(index.data(COUNT_ROLE) or 0)
+        faces = int(index.data(COUNT_ROLE) or 0)
         small = QFont(option.font)
         small.setPointSizeF(max(7.0, small.pointSizeF() * 0.88))
         painter.setFont(small)
@@ -137,8 +150,7 @@ class PersonDelegate(QStyledItemDelegate):
         painter.drawText(
             rect.translated(0, 18),
             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-            f"{count} face{'s' if count != 1 else ''}"
-            + (" · hidden" if index.data(HIDDEN_ROLE) else ""),
+            count(faces, "face") + (" · hidden" if index.data(HIDDEN_ROLE) else ""),
         )
         painter.restore()
 
@@ -269,7 +281,11 @@ class _GridView(QListView):
 
 class PeopleView(_GridView):
     """Person tiles. Double-click the face to open, the name to rename; drop faces or
-    other people onto a tile to move or merge them."""
+    other people onto a tile to move or merge them.
+
+    While something is dragged, the tile it would land on is highlighted and the list
+    never scrolls by itself: autoscrolling moved other people under a resting cursor,
+    and the faces landed on whoever was there at the drop."""
 
     open_requested = Signal(QModelIndex)
 
@@ -283,10 +299,41 @@ class PeopleView(_GridView):
         self.setDragEnabled(True)
         self.setAcceptDrops(True)
         self.viewport().setAcceptDrops(True)  # static icon mode turned it off
+        # QListView in this mode only drops onto items it shows an indicator for;
+        # overwrite mode makes anywhere on a tile a drop onto it (not beside it).
         self.setDropIndicatorShown(True)
+        self.setDragDropOverwriteMode(True)
+        self.setAutoScroll(False)
+        self.drop_target: QPersistentModelIndex | None = None
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         self.placeholder = "No people yet"
+
+    def _set_drop_target(self, index: QModelIndex | None) -> None:
+        target = QPersistentModelIndex(index) if index is not None and index.isValid() else None
+        if target != self.drop_target:
+            self.drop_target = target
+            self.viewport().update()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        super().dragMoveEvent(event)
+        index = self.indexAt(event.position().toPoint())
+        self._set_drop_target(index if event.isAccepted() else None)
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        super().dragLeaveEvent(event)
+        self._set_drop_target(None)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """Only onto the highlighted tile: if the list changed under the cursor since
+        (a refresh during a scan), nothing happens rather than a surprise."""
+        index = self.indexAt(event.position().toPoint())
+        target, self.drop_target = self.drop_target, None
+        self.viewport().update()
+        if target is None or not target.isValid() or target != index:
+            event.ignore()
+            return
+        super().dropEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         index = self.indexAt(event.position().toPoint())

@@ -1,0 +1,42 @@
+"""Counts read like English: no "1 people", no "face(s)" anywhere in the app."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+from pathlib import Path
+
+import faceorganizer
+from faceorganizer.core.library.scan import ScanSummary
+from faceorganizer.wording import count, noun
+
+
+def test_counts_take_the_right_form() -> None:
+    assert count(1, "face") == "1 face"
+    assert count(0, "face") == "0 faces"
+    assert count(12_345, "photo") == "12,345 photos"
+    assert count(1, "person") == "1 person"
+    assert count(2, "person") == "2 people"
+    assert count(3, "new person") == "3 new people"
+    assert noun(2, "new or changed photo") == "new or changed photos"
+
+
+def test_no_message_in_the_package_says_s_in_brackets() -> None:
+    """Every user-facing string: an "(s)" would mean a count without the helper."""
+    strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    offenders = []
+    for path in Path(faceorganizer.__file__).parent.rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type in strings and "(s)" in token.string:
+                offenders.append(f"{path.name}:{token.start[0]}")
+    assert offenders == []
+
+
+def test_a_scan_does_not_count_skipped_photos_as_processed() -> None:
+    """6 new photos, 3 of which could not be read: "3 read, 3 skipped" (it said "6 new
+    or changed photo(s) processed")."""
+    summary = ScanSummary(processed=6, skipped=[(f"bad{i}.jpg", "not an image") for i in range(3)])
+    assert summary.outcome() == "3 new or changed photos read, 3 skipped"
+    assert ScanSummary(processed=1).outcome() == "1 new or changed photo read"
+    assert ScanSummary().outcome() == "no new or changed photos"
