@@ -9,7 +9,9 @@ a busy machine slows them alike: compare the ratios, not the absolute times.
 Columns:
   recall    labeled photos (``<identity>/<image>``) where the variant finds the labeled face:
             a box with IoU >= 0.3 against the reference's largest face, or any face where
-            the reference found none
+            the reference found none. ``--cfp`` and ``--fiw`` add those sets' photos, each
+            a loose crop of one face, so there any face counts; cfp-dev's frontal and
+            profile photos are counted apart
   >=1       labeled photos with at least one face
   faces     faces on all photos; both = of those, also found by the reference (IoU >= 0.3)
   noface    faces reported on ``_noface/`` photos (all false detections)
@@ -19,7 +21,7 @@ Columns:
   lfw ms         the same for the lfw-dev sample (250 px photos: decoding is negligible)
 5-point landmarks are timed once, per face, on the reference's faces.
 
-    python bench/detectors.py [--lfw N] [--mmod] [--fit-box]
+    python bench/detectors.py [--lfw N] [--cfp N] [--fiw N] [--only NAME,..] [--mmod] [--fit-box]
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from faceorganizer.core.vision import model_files  # noqa: E402
 from faceorganizer.core.vision.detect import HogDetector, iou  # noqa: E402
 from faceorganizer.core.vision.detect_cascade import CascadeDetector  # noqa: E402
 from faceorganizer.core.vision.detect_mtcnn import HOG_BOX, MtcnnDetector, hog_like_rect  # noqa: E402
+from faceorganizer.core.vision.detect_yunet import YunetDetector  # noqa: E402
 from faceorganizer.core.vision.images import is_image_path, load_photo  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -87,6 +90,11 @@ def mtcnn(min_face: int) -> Finder:
     return lambda rgb, scale: [tuple(map(float, b)) for b in detector.detect_boxes(rgb)[0]]
 
 
+def yunet(side: int, threshold: float) -> Finder:
+    detector = YunetDetector(side=side, threshold=threshold)
+    return lambda rgb, scale: [d.box for d in detector.detect(rgb, scale)]
+
+
 def cascade() -> Finder:
     """The default detector: MTCNN proposals confirmed by HOG (boxes only, no landmarks)."""
     detector = CascadeDetector()
@@ -103,19 +111,27 @@ def mmod(upsample: int) -> Finder:
     return find
 
 
-def photos(lfw: int) -> list[Path]:
-    """faces-dev, plus every k-th of lfw-dev's photos so that about ``lfw`` are used."""
+def photos(samples: dict[str, int]) -> list[Path]:
+    """faces-dev, plus every k-th photo of each other set so that about N of it are used."""
     files = sorted(p for p in (DATA / "faces-dev").rglob("*") if p.is_file() and is_image_path(p))
-    if lfw:
-        pool = sorted(p for p in (DATA / "lfw-dev").rglob("*") if is_image_path(p))
-        files += pool[:: max(1, len(pool) // lfw)][:lfw]
+    for name, n in samples.items():
+        pool = sorted(p for p in (DATA / name).rglob("*") if is_image_path(p))
+        files += pool[:: max(1, len(pool) // n)][:n] if n else []
     return files
 
 
+SETS = {"lfw-dev": "lfw", "fiw-dev": "fiw"}
+ANY_FACE = ("cfp frontal", "cfp profile", "fiw")  # one face per photo, no reference box
+
+
 def kind(path: Path) -> str:
-    """'lfw', 'labeled', 'group' or 'noface', from the photo's folders."""
-    if path.parents[1].name == "lfw-dev":
-        return "lfw"
+    """'labeled' (faces-dev), 'group', 'noface', 'lfw', 'fiw', 'cfp frontal' or
+    'cfp profile', from the photo's folders and name."""
+    dataset = path.parents[1].name
+    if dataset == "cfp-dev":
+        return f"cfp {path.name.split('_')[0]}"
+    if dataset in SETS:
+        return SETS[dataset]
     return {"_group": "group", "_noface": "noface"}.get(path.parent.name, "labeled")
 
 
@@ -164,13 +180,13 @@ def timing(variant: Variant, decode: Decode, files: list[Path]) -> tuple[float, 
 
 def report(files: list[Path], reference: Variant, variants: list[Variant], decode: Decode) -> None:
     kinds = {path: kind(path) for path in files}
-    dev = [p for p in files if kinds[p] != "lfw"]
+    dev = [p for p in files if kinds[p] in ("labeled", "group", "noface")]
     lfw = [p for p in files if kinds[p] == "lfw"]
-    recall_sets = [k for k in ("labeled", "lfw") if k in kinds.values()]
+    recall_sets = [k for k in ("labeled", "lfw", *ANY_FACE) if k in kinds.values()]
     ref_dev, ref_lfw = timing(reference, decode, dev), lfw and timing(reference, decode, lfw)
     header = f"{'detector':<22} {'size':>5} "
     for name in recall_sets:
-        header += f"{'recall ' + name:>15} {'>=1':>4} "
+        header += f"{'recall ' + name:>19} {'>=1':>4} "
     header += f"{'faces':>5} {'both':>5} {'noface':>6} {'group':>5} | faces-dev ms: "
     header += f"{'decode':>6} {'detect':>6} {'total':>6} {'x ref':>5} {'x det':>5}"
     if lfw:
@@ -182,10 +198,11 @@ def report(files: list[Path], reference: Variant, variants: list[Variant], decod
             labeled = [p for p in files if kinds[p] == name]
             hits, any_face = 0, 0
             for path in labeled:
-                target, found = largest(reference.boxes[path]), variant.boxes[path]
+                found = variant.boxes[path]
+                target = None if name in ANY_FACE else largest(reference.boxes[path])
                 any_face += bool(found)
                 hits += bool(found) if target is None else any(iou(target, b) >= 0.3 for b in found)
-            line += f"{hits:>5}/{len(labeled):<3} {100 * hits / len(labeled):4.0f}% {any_face:>4} "
+            line += f"{hits:>9}/{len(labeled):<3} {100 * hits / len(labeled):4.0f}% {any_face:>4} "
         faces = sum(len(b) for b in variant.boxes.values())
         both = sum(matched(variant.boxes[p], reference.boxes[p]) for p in files)
         noface = sum(len(variant.boxes[p]) for p in files if kinds[p] == "noface")
@@ -248,11 +265,14 @@ def fit_box(files: list[Path], size: int = 1024) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lfw", type=int, default=0, help="add about N lfw-dev photos")
+    parser.add_argument("--cfp", type=int, default=0, help="add about N cfp-dev photos")
+    parser.add_argument("--fiw", type=int, default=0, help="add about N fiw-dev photos")
+    parser.add_argument("--only", default="", help="variants whose name has one of these")
     parser.add_argument("--mmod", action="store_true", help="add dlib's MMOD CNN (slow)")
     parser.add_argument("--fit-box", action="store_true", help="measure HOG_BOX instead")
     parser.add_argument("--limit", type=int, default=0, help="only every k-th photo, ~N in all")
     args = parser.parse_args()
-    files = photos(args.lfw)
+    files = photos({"lfw-dev": args.lfw, "cfp-dev": args.cfp, "fiw-dev": args.fiw})
     if args.limit:
         files = files[:: max(1, len(files) // args.limit)]
     if args.fit_box:
@@ -272,8 +292,15 @@ def main() -> int:
         for size in (640, 800, 1024)
         for min_face in (20, 40)
     ]
+    variants += [
+        Variant(f"yunet {side} t{threshold}", 1600, yunet(side, threshold))
+        for side in (640, 800, 1024)
+        for threshold in (0.5, 0.6, 0.7, 0.9)
+    ]
     if args.mmod:
         variants.append(Variant("mmod up0", 640, mmod(0)))
+    if args.only:
+        variants = [v for v in variants if any(n in v.name for n in args.only.split(","))]
     decode = run(files, reference, variants)
     kinds = [kind(p) for p in files]
     print(

@@ -1,6 +1,7 @@
 """Clustering quality on the labeled photo sets: algorithm x threshold x dataset.
 
-    python bench/quality.py [--datasets faces-dev lfw-dev] [--thresholds 0.45 0.5 auto]
+    python bench/quality.py [--datasets faces-dev lfw-dev cfp-dev fiw-dev]
+                            [--thresholds 0.45 0.5 auto]
                             [--algorithms chinese-whispers dbscan] [--embedder sface]
     python bench/quality.py --merge-grid [--whispers 0.45 0.475 0.5] [--merges 0.5 0.525]
                             [--linkage rms] [--seeds 10]
@@ -13,6 +14,10 @@ Embeddings are computed once (HOG detector upsampled once, 5-point alignment, th
 ResNet or, with ``--embedder sface``, SFace) and cached under
 ``user_cache_dir('faceorganizer')/bench``; the cache is keyed by the dataset's file list,
 sizes and mtimes, so editing a set recomputes it.
+
+The datasets are every labeled set under ``../shared/data`` (faces-dev, lfw-dev, and the
+research-only cfp-dev and fiw-dev). HOG finds few of cfp-dev's profiles, so its scores here
+are over the faces found; ``faceorganizer eval`` scores every photo end to end.
 
 Labels: a face carries its folder's identity only if it is the largest face of an image in
 a labeled folder; other faces (background people, ``_group`` and ``_noface`` folders) are

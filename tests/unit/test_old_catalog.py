@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog
 from faceorganizer.core.vision.model_files import SFACE
@@ -33,6 +34,9 @@ def old_catalog(tmp_path: Path) -> Catalog:
 def test_old_catalog_is_migrated(old_catalog: Catalog) -> None:
     assert old_catalog.schema_version() == SCHEMA_VERSION
     assert old_catalog.integrity_ok()
+    # It never recorded how it was made: the defaults (the CLI's, and the app's for a
+    # catalog whose app-wide grouping is unknown) until a scan or regroup records them.
+    assert old_catalog.settings() == Settings()
 
 
 def test_files_faces_and_people_survive(old_catalog: Catalog) -> None:
@@ -66,3 +70,20 @@ def test_undo_log_survives_and_still_works(old_catalog: Catalog) -> None:
     assert old_catalog.person(1).name is None
     assert editor.redo() == "Rename to 'Barack Obama'"
     assert old_catalog.person_names()[1] == "Barack Obama"
+
+
+def test_old_library_keeps_the_detector_it_was_scanned_with(
+    old_catalog: Catalog, tmp_path: Path
+) -> None:
+    """Its faces came from the cascade, the default then: new photos of it are found the
+    same way, not with today's default. A new library gets the default and records it."""
+    from faceorganizer.config import Settings
+    from faceorganizer.core.library.scan import detector_for
+
+    assert Settings().detector == "yunet"
+    assert detector_for(old_catalog, Settings()).detector == "cascade"
+    new = Catalog(tmp_path / "new.sqlite")
+    assert detector_for(new, Settings()).detector == "yunet"
+    new.set_meta("detector", "hog")  # what a scan records
+    assert detector_for(new, Settings()).detector == "hog"
+    new.close()

@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from faceorganizer.config import Settings
+from faceorganizer.config import DETECTORS, Settings
 from faceorganizer.core.library.names import MetadataReport, apply_region_names, read_metadata
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.sync import SyncReport, sync_catalog
@@ -181,6 +181,25 @@ def embedder_for(catalog: Catalog, settings: Settings) -> Settings:
     return replace(settings, embedder=same_space[0]) if same_space else settings
 
 
+# the detector of catalogs that did not record theirs: the default before YuNet
+UNRECORDED_DETECTOR = "cascade"
+
+
+def detector_for(catalog: Catalog, settings: Settings) -> Settings:
+    """The settings with the detector the library's faces were found with, if it has any.
+
+    Detectors differ in which faces they find and where they put the landmarks, so a
+    library keeps one: a new default never silently detects an old library's new photos
+    another way (its old photos are never detected again anyway). A catalog with faces
+    but no recorded detector was scanned by the cascade, the default then."""
+    recorded = catalog.get_meta("detector")
+    if recorded is None and catalog.dominant_model() is not None:
+        recorded = UNRECORDED_DETECTOR
+    if recorded in DETECTORS and recorded != settings.detector:
+        return replace(settings, detector=recorded)
+    return settings
+
+
 def scan(
     catalog: Catalog,
     root: Path,
@@ -192,11 +211,17 @@ def scan(
 ) -> Iterator[Progress]:
     """The whole scan of a library folder, as progress events. A folder that looks
     unplugged stops it before anything changes (``summary.sync.refused`` says why)
-    unless ``accept_missing``."""
-    settings = embedder_for(catalog, settings or Settings())
+    unless ``accept_missing``.
+
+    ``settings`` None = the library's own (:meth:`Catalog.settings`: what its last scan
+    or regroup used). Whatever the scan uses is recorded as the library's settings, so
+    the next scan, from the CLI or the app, finds and groups faces the same way."""
+    settings = detector_for(catalog, embedder_for(catalog, settings or catalog.settings()))
+    catalog.set_meta("detector", settings.detector)
     summary = summary if summary is not None else ScanSummary()
     root = root.resolve()
     catalog.set_root(root)
+    catalog.save_settings(settings)
     started = time.perf_counter()
     yield Progress("sync", 0, 0)
     summary.sync = sync_catalog(catalog, root, accept_missing=accept_missing)
@@ -219,6 +244,6 @@ def scan(
 
     started = time.perf_counter()
     yield Progress("cluster", 0, 1)
-    recluster(catalog, settings.algorithm, settings.threshold)
+    recluster(catalog)  # with the grouping just recorded
     summary.seconds["cluster"] = time.perf_counter() - started
     yield Progress("done", 1, 1)

