@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import shutil
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -134,10 +133,9 @@ def build_library(path: Path, faces: int, seed: int, workdir: Path, folder: Path
 def fresh_copy(source: Path, target: Path) -> None:
     for stale in target.parent.glob(target.name + "*"):
         stale.unlink()
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    src.backup(dst)
-    src.close()
-    dst.close()
+    original = Catalog(source, readonly=True)
+    original.backup_to(target)
+    original.close()
     knn = Path(str(source) + ".knn.npz")
     if knn.exists():
         shutil.copy2(knn, str(target) + ".knn.npz")

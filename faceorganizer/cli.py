@@ -16,14 +16,20 @@ import platformdirs
 from tqdm import tqdm
 
 from faceorganizer import __version__
-from faceorganizer.config import ALGORITHMS, APP_NAME, DETECTORS, EMBEDDERS
+from faceorganizer.config import (
+    ALGORITHMS,
+    APP_NAME,
+    DETECTORS,
+    EMBEDDERS,
+    LIBRARY_SETTINGS,
+    Settings,
+)
 from faceorganizer.core.library.export import ExportError, Mode, Options, export
 from faceorganizer.core.store import backup
 from faceorganizer.core.store.catalog import Catalog, CatalogError, default_catalog_path
 from faceorganizer.wording import count, noun
 
 if TYPE_CHECKING:
-    from faceorganizer.config import Settings
     from faceorganizer.core.library.names import MetadataReport
     from faceorganizer.core.library.scan import Progress
 
@@ -103,16 +109,15 @@ def _progress_bar(events: Iterator[Progress]) -> None:
         bar.close()
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    from faceorganizer.config import Settings
-
-    return Settings(
-        workers=getattr(args, "workers", 0) or 0,
-        detector=getattr(args, "detector", None) or Settings.detector,
-        embedder=getattr(args, "embedder", None) or Settings.embedder,
+def _with_flags(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` changed by the flags that were given; an omitted flag keeps its value."""
+    return settings.changed(
+        workers=args.workers,
+        detector=args.detector,
+        embedder=args.embedder,
         algorithm=args.algorithm,
         threshold=args.threshold,
-        max_side=getattr(args, "max_side", None) or Settings.max_side,
+        max_side=args.max_side,
     )
 
 
@@ -126,7 +131,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     catalog = open_existing(catalog_path) if catalog_path.is_file() else Catalog(catalog_path)
     summary = ScanSummary()
     try:
-        settings = _settings(args)
+        settings = _with_flags(catalog.settings(), args)
         events = scan(
             catalog, folder, settings, summary=summary, accept_missing=args.accept_missing
         )
@@ -228,7 +233,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     folder = Path(args.folder)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder")
-    result = evaluate_folder(folder, _settings(args), Path(args.catalog) if args.catalog else None)
+    settings = _with_flags(Settings(), args)  # scores depend on the flags alone
+    result = evaluate_folder(folder, settings, Path(args.catalog) if args.catalog else None)
     if args.json:
         print(json.dumps(result))
         return 0
@@ -249,11 +255,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     path = resolve_catalog(args)
     with opened(path) as catalog:
         stats, root, people = catalog.stats(), catalog.root, catalog.persons()[: args.top]
+        settings = catalog.settings()
     saved = [str(b) for b in backup.backups(path)]
     if args.json:
-        print(json.dumps({"catalog": str(path), "library": str(root), **stats, "backups": saved}))
+        shown = {key: getattr(settings, key) for key in LIBRARY_SETTINGS}
+        print(
+            json.dumps(
+                {"catalog": str(path), "library": str(root), **stats, "backups": saved}
+                | {"settings": shown}
+            )
+        )
         return 0
     print(f"Catalog: {path}\nLibrary: {root}")
+    threshold = "default" if settings.threshold is None else f"{settings.threshold:g}"
+    print(
+        f"Settings: detector {settings.detector}, max side {settings.max_side}, "
+        f"embedder {settings.embedder}, {settings.algorithm} (threshold {threshold})"
+    )
     for key, value in stats.items():
         print(f"{key.capitalize()}: {value}")
     for person in people:
@@ -358,20 +376,33 @@ def build_parser() -> argparse.ArgumentParser:
         return command
 
     def add_grouping(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--algorithm", choices=tuple(ALGORITHMS), default="chinese-whispers")
+        command.add_argument(
+            "--algorithm",
+            choices=tuple(ALGORITHMS),
+            default=None,
+            help="how faces are grouped (default: the library's, chinese-whispers for a new one)",
+        )
         command.add_argument(
             "--threshold",
             type=float,
             default=None,
-            help="face distance below which two faces are the same person "
-            "(default: measured per algorithm, see README)",
+            help="face distance below which two faces are the same person (default: the "
+            "library's, else measured per algorithm, see README)",
         )
 
     def add_workers(command: argparse.ArgumentParser) -> None:
         command.add_argument("--workers", type=int, default=0, help="processes (default: cores)")
-        command.add_argument("--detector", choices=DETECTORS, default=None, help="face detector")
         command.add_argument(
-            "--max-side", type=int, default=None, help="long side of the detection image"
+            "--detector",
+            choices=DETECTORS,
+            default=None,
+            help="face detector (default: the library's, cascade for a new one)",
+        )
+        command.add_argument(
+            "--max-side",
+            type=int,
+            default=None,
+            help="long side of the detection image (default: the library's, else 1600)",
         )
         command.add_argument(
             "--embedder",

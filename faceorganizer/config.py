@@ -8,7 +8,8 @@ are only the defaults a new library starts with.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 APP_NAME = "faceorganizer"
 
@@ -47,3 +48,18 @@ class Settings:
 
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
+
+    def changed(self, **given: Any) -> Settings:
+        """These settings with every given value that is not None (a command-line flag
+        that was given). A new algorithm without a threshold gets that algorithm's own
+        default: thresholds of two algorithms mean different things."""
+        values = {key: value for key, value in given.items() if value is not None}
+        new_algorithm = values.get("algorithm", self.algorithm) != self.algorithm
+        if new_algorithm and "threshold" not in values:
+            values["threshold"] = None
+        return replace(self, **values)
+
+
+# What a library remembers in its catalog: how it was scanned and grouped. (``workers``
+# belongs to the machine, not the library.)
+LIBRARY_SETTINGS: tuple[str, ...] = ("detector", "max_side", "embedder", "algorithm", "threshold")

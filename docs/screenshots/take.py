@@ -80,6 +80,7 @@ def main() -> int:
     from PySide6.QtCore import QPoint, QSettings, QTimer
     from PySide6.QtTest import QTest
 
+    from faceorganizer.core.store.catalog import Catalog
     from faceorganizer.ui.app import create_application
     from faceorganizer.ui.dialogs.common import SplitDialog
     from faceorganizer.ui.dialogs.review import ReviewDialog
@@ -105,27 +106,30 @@ def main() -> int:
 
         # A scan under way: progress, ETA, new faces collecting in Unknown.
         window.open_folder(small)
-        yield lambda: window.scan_stage == "faces" and window.scan_status.bar.value() >= 6
+        scanning = window.controller
+        yield lambda: scanning.scan_stage.value == "faces" and window.scan_status.bar.value() >= 6
         yield lambda: window.people.model.rowCount() > 0
         yield 300
         save(window, "scan")
-        window.cancel_scan()
-        yield lambda: not window.is_scanning()
+        window.act["cancel"].trigger()
+        yield lambda: not window.controller.is_scanning()
 
         with_refresh = []
-        window.refreshed.connect(lambda: with_refresh.append(1))
+        window.browser.refreshed.connect(lambda: with_refresh.append(1))
         window.open_catalog(catalog_path)
         yield lambda: bool(with_refresh)
         yield 600
         save(window, "people")
 
-        person = window.catalog.persons()[2]
-        window.show_person(person.id, select_tile=True)
-        window._select_faces(window.faces.model.face_ids()[1:3])
+        catalog = Catalog(catalog_path, readonly=True)
+        person = catalog.persons()[2]
+        window.browser.show_person(person.id, select_tile=True)
+        yield lambda: len(window.faces.model.face_ids()) == person.faces
+        window.browser.select_faces(window.faces.model.face_ids()[1:3])
         yield 500
         save(window, "person")
 
-        window.open_photo(window.selected_face_ids()[0])
+        window.open_photo(window.browser.selected_face_ids()[0])
         viewer = window.photo_viewer
         viewer.resize(900, 640)
         yield lambda: not viewer.canvas.image.isNull()
@@ -133,19 +137,19 @@ def main() -> int:
         save(viewer, "photo")
         viewer.close()
 
-        window.show_map_tab()  # UMAP runs in the helper process: wait for it
+        window.act["map_tab"].trigger()  # UMAP runs in the helper process: wait for it
         scatter = window.map.scatter
         yield lambda: scatter.count() > 0 and "preview" not in window.map.status.text()
         ids = scatter.face_ids()
-        window.reveal_face(int(ids[len(ids) // 3]))
+        window.mapping.reveal_face(int(ids[len(ids) // 3]))
         point = scatter.view_pos_of(int(ids[len(ids) // 2])).toPoint()
         QTest.mouseMove(scatter, point + QPoint(2, 2))
         QTest.mouseMove(scatter, point)
         yield 500
         save(window, "map")
 
-        person = window.catalog.persons()[0]  # the two people merged by mistake
-        name = window.catalog.person_names()[person.id]
+        person = catalog.persons()[0]  # the two people merged by mistake
+        name = catalog.person_names()[person.id]
         split = SplitDialog(catalog_path, person.id, name, window.thumbs, window)
         split.show()
         yield lambda: len(split.groups) > 1 and not split._debounce.isActive()
@@ -153,16 +157,14 @@ def main() -> int:
         save(split, "split")
         split.close()
 
-        review = ReviewDialog(
-            catalog_path, window.catalog, window.thumbs, lambda q, yes: None, window
-        )
+        review = ReviewDialog(catalog_path, catalog, window.thumbs, lambda q, yes: None, window)
         review.show()
         yield lambda: review.current() is not None
         yield 300
         save(review, "review")
         review.close()
 
-        window.show_people_tab()
+        window.act["people_tab"].trigger()
         window.show_cluster_controls()
         dialog = window.cluster_dialog
         yield lambda: dialog.preview is not None

@@ -20,7 +20,7 @@ from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
 from faceorganizer.core.library import runtime
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.ui import jobs
-from faceorganizer.ui.dialogs.regroup import saved_grouping
+from faceorganizer.ui.dialogs.regroup import legacy_grouping
 from faceorganizer.ui.workers import Job, SerialWorker, Task, is_running, run_task
 
 LIVE_REFRESH_MS = 1500  # while scanning: how often new faces are shown
@@ -298,11 +298,11 @@ class LibraryController(QObject):
         if not self.root.is_dir():
             self.problem.emit("Folder missing", f"{self.root} cannot be found.")
             return
-        algorithm, threshold = saved_grouping(self.settings)
         self.scan_stage = ScanStage.SYNC
         task = self._run(
             Activity.SCAN,
-            jobs.scan_job(self.catalog_path, self.root, algorithm, threshold),
+            # the library's own detector, max side and grouping, however it was made
+            jobs.scan_job(self.catalog_path, self.root, legacy_grouping(self.settings)),
             on_progress=self._scan_progress,
             on_result=self._scan_result,
             on_error=self._scan_error,

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from faceorganizer.config import Settings
 from faceorganizer.core.library import runtime, tasks
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog
@@ -26,22 +27,23 @@ Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
 
 
-def scan_job(catalog_path: Path, root: Path, algorithm: str, threshold: float | None):
-    """Scan a folder (sync, faces, people) in its own process; returns the ScanSummary."""
+def scan_job(catalog_path: Path, root: Path, unrecorded: Settings | None):
+    """Scan a folder (sync, faces, people) in its own process, with the library's own
+    settings (``unrecorded``: see tasks.library_settings); returns the ScanSummary."""
 
     def job(cancelled: Cancelled) -> JobGen:
         return (
             yield from runtime.in_process(
-                tasks.scan_steps,
-                str(catalog_path),
-                str(root),
-                algorithm,
-                threshold,
-                cancelled=cancelled,
+                tasks.scan_steps, str(catalog_path), str(root), unrecorded, cancelled=cancelled
             )
         )
 
     return job
+
+
+def library_settings_job(catalog_path: Path, unrecorded: Settings | None):
+    """The library's own settings, read off the GUI thread."""
+    return call_job(lambda: tasks.read_library_settings(str(catalog_path), unrecorded))
 
 
 @dataclass

@@ -28,6 +28,7 @@ from faceorganizer.core.library import layout, runtime
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.scan import ScanSummary, scan
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.vision.finder import FaceFinder
 from faceorganizer.ui import jobs
 from faceorganizer.ui.browser import MapSelection, PersonFaces
 from faceorganizer.ui.controller import Activity, ScanStage
@@ -150,6 +151,61 @@ def test_drop_folder_scan_cancel_resume(qtbot, window: MainWindow, small_library
         window.open_folder(small_library, scan=False)
     assert time.perf_counter() - started < 5
     assert window.people.model.rowCount() >= len(expected)
+
+
+CLI_SETTINGS = Settings(detector="mtcnn", max_side=800, algorithm="dbscan", threshold=0.4)
+
+
+def test_gui_keeps_the_settings_the_cli_made_the_library_with(
+    qtbot, window: MainWindow, small_library: Path, tmp_path: Path
+):
+    """A library scanned by the CLI with non-default settings is rescanned and regrouped
+    by the app with those same settings, whatever the app-wide settings say."""
+    held_out = tmp_path / "new.jpg"
+    shutil.move(small_library / "Barack_Obama" / "frec__obama3.jpg", held_out)
+    env = {"HOME": str(tmp_path), "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"], "PATH": "/usr/bin"}
+    flags = ["--detector", "mtcnn", "--max-side", "800", "--algorithm", "dbscan"]
+    command = [sys.executable, "-m", "faceorganizer", "scan", str(small_library), *flags]
+    made = subprocess.run(
+        [*command, "--threshold", "0.4", "--workers", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert made.returncode == 0, made.stderr
+    # What an older app version left app-wide: it must not override the library's choice.
+    window.settings.setValue("cluster/algorithm", "chinese-whispers")
+    window.settings.setValue("cluster/threshold", 0.6)
+
+    new_photo = small_library / "Barack_Obama" / "new.jpg"
+    shutil.copy2(held_out, new_photo)
+    drop_folder(window, small_library)
+    wait_scan(qtbot, window)
+    catalog = Catalog(window.controller.catalog_path, readonly=True)
+    assert catalog.settings() == CLI_SETTINGS
+    # The new photo's faces were found by MTCNN at 800 px, not the default cascade at 1600.
+    found = [box for path, box in catalog.face_boxes() if path == "Barack_Obama/new.jpg"]
+    boxes = {
+        settings: [face.box for face in FaceFinder(settings).process(new_photo).faces]
+        for settings in (CLI_SETTINGS, Settings(detector="mtcnn"), Settings())
+    }
+    assert len(found) == 1 and np.allclose(found, boxes[CLI_SETTINGS])
+    assert not np.allclose(found, boxes[Settings(detector="mtcnn")], atol=1.0)
+    assert not np.allclose(found, boxes[Settings()], atol=1.0)
+    # ...and grouped by DBSCAN (which leaves two lone faces unassigned; whispers assign all).
+    assert catalog.stats()["unassigned"] == 2
+
+    # Regroup opens on the library's grouping (applying is recluster(), which records it:
+    # test_library_keeps_its_settings_until_a_flag_changes_one).
+    window.act["regroup"].trigger()
+    dialog = window.cluster_dialog
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.loaded, timeout=10_000)
+    assert dialog.values() == ("dbscan", 0.4)
+    qtbot.waitUntil(lambda: dialog.preview is not None, timeout=60_000)  # nothing left running
+    dialog.close()
+    catalog.close()
 
 
 # ---------------------------------------------------------------------- edits

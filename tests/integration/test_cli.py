@@ -87,6 +87,32 @@ def test_unwritable_export_destination(scanned: tuple[Path, object], tmp_path: P
     assert "cannot write" in result.stderr
 
 
+def settings_line(home: Path) -> str:
+    info = cli("info", home=home)
+    assert info.returncode == 0, info.stderr
+    return next(line for line in info.stdout.splitlines() if line.startswith("Settings:"))
+
+
+def test_library_keeps_its_settings_until_a_flag_changes_one(
+    faces_dev: Path, tmp_path: Path
+) -> None:
+    library = tmp_path / "photos"
+    shutil.copytree(faces_dev / "Joe_Biden", library / "Joe_Biden")
+    flags = ["--detector", "mtcnn", "--max-side", "800", "--algorithm", "dbscan"]
+    made = cli("scan", str(library), *flags, "--threshold", "0.4", "--workers", "1", home=tmp_path)
+    assert made.returncode == 0, made.stderr
+    recorded = "Settings: detector mtcnn, max side 800, embedder sface, dbscan (threshold 0.4)"
+    assert settings_line(tmp_path) == recorded
+    shutil.copy2(faces_dev / "Barack_Obama" / "frec__obama1.jpg", library / "new.jpg")
+    again = cli("scan", str(library), "--workers", "1", home=tmp_path)  # no flags
+    assert again.returncode == 0 and "1 processed" in again.stdout
+    assert settings_line(tmp_path) == recorded
+    assert cli("cluster", "--threshold", "0.45", home=tmp_path).returncode == 0
+    assert settings_line(tmp_path) == recorded.replace("0.4)", "0.45)")
+    assert cli("cluster", "--algorithm", "chinese-whispers", home=tmp_path).returncode == 0
+    assert settings_line(tmp_path).endswith("chinese-whispers (threshold default)")
+
+
 def test_people_rename_info_json(scanned: tuple[Path, object], tmp_path: Path) -> None:
     catalog = tmp_path / "c.sqlite"
     shutil.copy(scanned[0], catalog)

@@ -52,9 +52,10 @@ def test_finds_the_faces_face_recognition_finds(faces_dev: Path, cascade: Cascad
         assert len(boxes) == len(expected), name
         overlaps += [max(iou(box, other) for other in boxes) for box in expected]
     # HOG's own boxes up to resampling: at worst one pyramid level (5/6) apart, mostly equal
-    assert len(overlaps) >= 12
-    assert min(overlaps) > 0.55
-    assert np.median(overlaps) > 0.85
+    # (measured: 20 faces, smallest overlap 0.675, median 0.899)
+    assert len(overlaps) >= 20
+    assert min(overlaps) > 0.65
+    assert np.median(overlaps) > 0.88
 
 
 def test_landmarks_sit_inside_their_box(faces_dev: Path, cascade: CascadeDetector) -> None:

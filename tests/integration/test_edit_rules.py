@@ -9,11 +9,13 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from faceorganizer.config import Settings
+from faceorganizer.core.library import people
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.scan import scan
@@ -250,3 +252,28 @@ def test_new_person_then_move_back_then_relaunch(catalog: Catalog, faces_dev: Pa
         pass
     assert set(faces) <= set(reopened.faces_of_person(person))
     reopened.close()
+
+
+def test_edits_made_while_the_scan_groups_are_kept(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app edits through its own connection while the scan's re-cluster runs: a face
+    moved and a face marked "not a face" meanwhile stay as the user left them."""
+    first, second = (p.id for p in catalog.persons()[:2])
+    moved, not_a_face = catalog.faces_of_person(first)[:2]
+    clustering = people.cluster
+
+    def cluster_while_the_user_edits(*args: object, **kwargs: object) -> object:
+        labels = clustering(*args, **kwargs)
+        app = Catalog(catalog.path)
+        Editor(app).move([moved], second)
+        Editor(app).not_a_face([not_a_face])
+        app.close()
+        return labels
+
+    monkeypatch.setattr(people, "cluster", cluster_while_the_user_edits)
+    recluster(catalog)
+    assert catalog.face_state([moved, not_a_face]) == {
+        moved: (second, 1, 0),
+        not_a_face: (None, 0, 1),
+    }

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog
 from faceorganizer.core.vision.model_files import SFACE
@@ -33,6 +34,9 @@ def old_catalog(tmp_path: Path) -> Catalog:
 def test_old_catalog_is_migrated(old_catalog: Catalog) -> None:
     assert old_catalog.schema_version() == SCHEMA_VERSION
     assert old_catalog.integrity_ok()
+    # It never recorded how it was made: the defaults (the CLI's, and the app's for a
+    # catalog whose app-wide grouping is unknown) until a scan or regroup records them.
+    assert old_catalog.settings() == Settings()
 
 
 def test_files_faces_and_people_survive(old_catalog: Catalog) -> None:

@@ -64,7 +64,7 @@ def _labels_to_persons(
         if anchor >= 0:
             mapping[label] = anchor
             continue
-        old_person, locked = previous[int(face_id)]
+        old_person, locked = previous.get(int(face_id), (None, True))  # None: ignored since
         if old_person is not None and not locked:
             overlaps[(label, old_person)] += 1
     taken = {p for p in mapping.values() if p is not None}
@@ -117,50 +117,58 @@ def _cluster_all(
 
 def recluster(
     catalog: Catalog,
-    algorithm: str = "chinese-whispers",
+    algorithm: str | None = None,
     threshold: float | None = None,
     *,
     undoable: bool = False,
 ) -> ClusterResult:
     """Cluster every usable face and store the result as people, honouring user edits.
 
+    ``algorithm`` and ``threshold`` None = the library's own (a new algorithm alone gets
+    its default threshold); what is used is recorded as the library's grouping.
     ``undoable`` marks a regroup the user asked for: the catalog is backed up first when
     it holds their work."""
     if undoable and catalog.has_user_edits():
         catalog.backup("before-regroup")
+    settings = catalog.settings().changed(algorithm=algorithm, threshold=threshold)
+    algorithm = settings.algorithm
     version = grouping_version(catalog, remember=True)
-    face_ids, constraints, labels = _cluster_all(catalog, algorithm, threshold, version)
+    face_ids, constraints, labels = _cluster_all(catalog, algorithm, settings.threshold, version)
+    catalog.save_settings(settings)
     if len(face_ids) == 0:
         return ClusterResult(0, 0, 0)
-    previous = catalog.assignments()
-    editor = Editor(catalog)
-    next_id = editor.next_person_id()
-    mapping = _labels_to_persons(labels, face_ids, constraints, previous, next_id)
+    # Read the state and write the result under one write lock: an edit the user made
+    # while the faces were being clustered is seen here and wins.
+    with catalog.transaction():
+        previous = catalog.assignments()
+        editor = Editor(catalog)
+        next_id = editor.next_person_id()
+        mapping = _labels_to_persons(labels, face_ids, constraints, previous, next_id)
 
-    rejected: dict[int, set[int]] = defaultdict(set)
-    for face, person in catalog.rejections():
-        rejected[face].add(person)
-    change = Change()
-    fresh = max([next_id - 1, *(p for p in mapping.values() if p is not None)]) + 1
-    for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
-        person = mapping[label]
-        old_person, locked = previous[face_id]
-        if locked:
-            continue  # the user put it there: only the user moves it
-        if person is not None and person in rejected[face_id]:
-            person, fresh = fresh, fresh + 1  # "not this person" beats the clustering
-        if person != old_person:
-            change.faces[face_id] = (person, 0, 0)
-    used = {state[0] for state in change.faces.values()} | {
-        p for f, (p, _) in previous.items() if f not in change.faces
-    }
-    for person in used - {None}:
-        if person >= next_id:
-            change.persons[person] = (None, 0)
-    for person in catalog.unnamed_persons():
-        if person not in used:
-            change.persons[person] = None  # unnamed person left empty: drop it
-    editor.apply(f"Re-cluster ({algorithm})", change, undoable=undoable)
+        rejected: dict[int, set[int]] = defaultdict(set)
+        for face, person in catalog.rejections():
+            rejected[face].add(person)
+        change = Change()
+        fresh = max([next_id - 1, *(p for p in mapping.values() if p is not None)]) + 1
+        for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
+            person = mapping[label]
+            if face_id not in previous or previous[face_id][1]:
+                continue  # the user put it there (or said it is no face): only they move it
+            old_person = previous[face_id][0]
+            if person is not None and person in rejected[face_id]:
+                person, fresh = fresh, fresh + 1  # "not this person" beats the clustering
+            if person != old_person:
+                change.faces[face_id] = (person, 0, 0)
+        used = {state[0] for state in change.faces.values()} | {
+            p for f, (p, _) in previous.items() if f not in change.faces
+        }
+        for person in used - {None}:
+            if person >= next_id:
+                change.persons[person] = (None, 0)
+        for person in catalog.unnamed_persons():
+            if person not in used:
+                change.persons[person] = None  # unnamed person left empty: drop it
+        editor.apply(f"Re-cluster ({algorithm})", change, undoable=undoable)
     stats = catalog.stats()
     return ClusterResult(stats["faces"], stats["people"], stats["unassigned"])
 

@@ -211,12 +211,17 @@ def scan(
 ) -> Iterator[Progress]:
     """The whole scan of a library folder, as progress events. A folder that looks
     unplugged stops it before anything changes (``summary.sync.refused`` says why)
-    unless ``accept_missing``."""
-    settings = detector_for(catalog, embedder_for(catalog, settings or Settings()))
+    unless ``accept_missing``.
+
+    ``settings`` None = the library's own (:meth:`Catalog.settings`: what its last scan
+    or regroup used). Whatever the scan uses is recorded as the library's settings, so
+    the next scan, from the CLI or the app, finds and groups faces the same way."""
+    settings = detector_for(catalog, embedder_for(catalog, settings or catalog.settings()))
     catalog.set_meta("detector", settings.detector)
     summary = summary if summary is not None else ScanSummary()
     root = root.resolve()
     catalog.set_root(root)
+    catalog.save_settings(settings)
     started = time.perf_counter()
     yield Progress("sync", 0, 0)
     summary.sync = sync_catalog(catalog, root, accept_missing=accept_missing)
@@ -239,6 +244,6 @@ def scan(
 
     started = time.perf_counter()
     yield Progress("cluster", 0, 1)
-    recluster(catalog, settings.algorithm, settings.threshold)
+    recluster(catalog)  # with the grouping just recorded
     summary.seconds["cluster"] = time.perf_counter() - started
     yield Progress("done", 1, 1)

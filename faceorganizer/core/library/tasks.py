@@ -12,12 +12,30 @@ from typing import Any
 
 import numpy as np
 
+from faceorganizer.config import Settings
 from faceorganizer.core.library import layout
 from faceorganizer.core.store.catalog import Catalog
 
 
 def _open(catalog_path: str, readonly: bool = False) -> Catalog:
     return Catalog(Path(catalog_path), readonly=readonly)
+
+
+def library_settings(catalog: Catalog, unrecorded: Settings | None = None) -> Settings:
+    """How this library is scanned and grouped: its catalog's record, or ``unrecorded``
+    for a catalog with faces but no record (made by a version before libraries kept
+    one), when the caller knows how it was made."""
+    if unrecorded is None or catalog.has_settings() or catalog.face_count() == 0:
+        return catalog.settings()
+    return unrecorded
+
+
+def read_library_settings(catalog_path: str, unrecorded: Settings | None) -> Settings:
+    catalog = _open(catalog_path, readonly=True)
+    try:
+        return library_settings(catalog, unrecorded)
+    finally:
+        catalog.close()
 
 
 def preview_count(catalog_path: str, algorithm: str, threshold: float) -> int:
@@ -94,19 +112,18 @@ def map_layout(catalog_path: str, final: bool) -> tuple[np.ndarray, np.ndarray, 
 def scan_steps(
     catalog_path: str,
     root: str,
-    algorithm: str,
-    threshold: float | None,
+    unrecorded: Settings | None,
     *,
     cancelled: Callable[[], bool],
 ) -> Generator[Any, None, Any]:
-    """The core scan as the CLI runs it; yields its Progress events, returns the summary."""
-    from faceorganizer.config import Settings
+    """The core scan as the CLI runs it, with the library's own settings (``unrecorded``:
+    see :func:`library_settings`); yields its Progress events, returns the summary."""
     from faceorganizer.core.library.scan import ScanSummary, scan
 
     summary = ScanSummary()
     catalog = Catalog(Path(catalog_path), root=Path(root))
     try:
-        settings = Settings(algorithm=algorithm, threshold=threshold)
+        settings = library_settings(catalog, unrecorded)
         yield from scan(catalog, Path(root), settings, cancelled=cancelled, summary=summary)
     finally:
         catalog.close()

@@ -9,6 +9,7 @@ newer faceorganizer is refused rather than touched.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -18,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import platformdirs
 
-from faceorganizer.config import APP_NAME
+from faceorganizer import config
+from faceorganizer.config import APP_NAME, LIBRARY_SETTINGS, Settings
 from faceorganizer.core.store import backup
 
 
@@ -293,6 +295,24 @@ class Catalog:
     def set_root(self, root: Path) -> None:
         if self.root != root.resolve():
             self.set_meta("root", str(root.resolve()))
+
+    # ------------------------------------------------------------------ settings
+    def settings(self) -> Settings:
+        """How this library is scanned and grouped: what its last scan or regroup used,
+        the defaults for what was never recorded (a new library, or an older catalog)."""
+        try:
+            stored = json.loads(self.get_meta("settings") or "{}")
+        except json.JSONDecodeError:
+            stored = {}
+        return Settings(**{k: v for k, v in stored.items() if _valid_setting(k, v)})
+
+    def has_settings(self) -> bool:
+        return self.get_meta("settings") is not None
+
+    def save_settings(self, settings: Settings) -> None:
+        """Record how the library is scanned and grouped from now on."""
+        values = {key: getattr(settings, key) for key in LIBRARY_SETTINGS}
+        self.set_meta("settings", json.dumps(values))
 
     # ------------------------------------------------------------------ files
     def files(self, status: str | None = None, *, include_missing: bool = False) -> list[FileRow]:
@@ -824,6 +844,25 @@ class Catalog:
             "people": len(self.persons()),
             "unassigned": self.unknown_faces()[0],
         }
+
+
+_SETTING_CHOICES: dict[str, object] = {
+    "detector": config.DETECTORS,
+    "embedder": config.EMBEDDERS,
+    "algorithm": config.ALGORITHMS,
+}
+
+
+def _valid_setting(key: str, value: object) -> bool:
+    """A stored value this version can use (a name it knows, a number of the right kind);
+    anything else falls back to the default."""
+    if key in _SETTING_CHOICES:
+        return value in _SETTING_CHOICES[key]  # type: ignore[operator]
+    if key == "max_side":
+        return isinstance(value, int) and value > 0
+    if key == "threshold":
+        return value is None or (isinstance(value, int | float) and value > 0)
+    return False
 
 
 def _chunks(items: list[int], size: int = 900) -> Iterator[list[int]]:

@@ -311,8 +311,8 @@ class SplitDialog(QDialog):
         layout = QVBoxLayout(self)
         add_intro(
             layout,
-            f"Groups of faces that look alike within {person_name}. The largest group "
-            "keeps the name; the others become new people. You can undo this.",
+            f"The largest group stays {person_name}; the others become new people. "
+            "You can undo this.",
         )
         self.threshold = ThresholdSlider(0.20, 0.70)
         self.threshold.setValue(threshold)

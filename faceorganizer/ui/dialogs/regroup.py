@@ -1,8 +1,10 @@
 """Grouping controls: algorithm and threshold, with a live count of people before applying.
 
-The preview runs in the helper process (debounced, so dragging the slider starts one
-computation when the hand stops); applying re-clusters in a worker as one undoable edit
-that keeps every face the user placed.
+The dialog opens on the library's own grouping (kept in its catalog, whether the CLI or
+the app made it). The preview runs in the helper process (debounced, so dragging the
+slider starts one computation when the hand stops); applying re-clusters in a worker as
+one undoable edit that keeps every face the user placed, and records the new grouping
+as the library's.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import ThresholdSlider, add_intro
 from faceorganizer.ui.workers import Task, is_running, run_task
@@ -34,25 +36,27 @@ def default_threshold(algorithm: str) -> float:
 
 
 def split_threshold(settings: QSettings) -> float:
-    """Where an automatic split starts: the threshold the library is grouped with
-    (splits use Chinese whispers, so a DBSCAN grouping means its default)."""
-    algorithm, threshold = saved_grouping(settings)
-    if algorithm != "chinese-whispers" or threshold is None:
+    """Where an automatic split starts: Chinese whispers' threshold of the app's old
+    app-wide grouping choice, else its default (splits use Chinese whispers)."""
+    legacy = legacy_grouping(settings)
+    if legacy is None or legacy.algorithm != "chinese-whispers" or legacy.threshold is None:
         return default_threshold("chinese-whispers")
-    return threshold
+    return legacy.threshold
 
 
-def saved_grouping(settings: QSettings) -> tuple[str, float | None]:
-    """The algorithm and threshold the user chose last (None = the algorithm default)."""
-    algorithm = str(settings.value("cluster/algorithm", "chinese-whispers", str))
+def legacy_grouping(app_settings: QSettings) -> Settings | None:
+    """How the app grouped libraries before each kept its own settings: with the last
+    Regroup choice, stored app-wide (QSettings ``cluster/*``, no longer written). It
+    still holds for a catalog from then, until a scan or regroup records one."""
+    algorithm = str(app_settings.value("cluster/algorithm", "", str))
     if algorithm not in ALGORITHMS:
-        algorithm = "chinese-whispers"
-    value = settings.value("cluster/threshold", None)
+        return None
+    value = app_settings.value("cluster/threshold", None)
     try:
         threshold = float(value) if value not in (None, "") else None  # type: ignore[arg-type]
     except (TypeError, ValueError):
         threshold = None
-    return algorithm, threshold
+    return Settings(algorithm=algorithm, threshold=threshold)
 
 
 class ClusterDialog(QDialog):
@@ -66,6 +70,7 @@ class ClusterDialog(QDialog):
         self.setMinimumWidth(460)
         self.settings = settings
         self.catalog_path: Path | None = None
+        self.loaded = False  # the library's own values are shown
         self.current_people = 0
         self.preview: int | None = None
         self._task: Task | None = None
@@ -106,17 +111,24 @@ class ClusterDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
-        algorithm, threshold = saved_grouping(settings)
-        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
-        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
         self._debounce = QTimer(self, singleShot=True, interval=300)
         self._debounce.timeout.connect(self.start_preview)
         self.threshold.valueChanged.connect(self._changed)
         self.algorithm.currentIndexChanged.connect(self._algorithm_changed)
+        self._show_grouping(Settings.algorithm, None)
 
     # ---------------------------------------------------------------- values
     def values(self) -> tuple[str, float]:
         return str(self.algorithm.currentData()), self.threshold.value()
+
+    def _show_grouping(self, algorithm: str, threshold: float | None) -> None:
+        """Show these values without starting a preview for each widget that changes."""
+        for widget in (self.algorithm, self.threshold):
+            widget.blockSignals(True)
+        self.algorithm.setCurrentIndex(max(0, self.algorithm.findData(algorithm)))
+        self._set_threshold(threshold if threshold is not None else default_threshold(algorithm))
+        for widget in (self.algorithm, self.threshold):
+            widget.blockSignals(False)
 
     def _set_threshold(self, value: float) -> None:
         self.threshold.setValue(value)
@@ -135,11 +147,28 @@ class ClusterDialog(QDialog):
 
     # ---------------------------------------------------------------- preview
     def open_for(self, catalog_path: Path, current_people: int) -> None:
+        """Show the dialog on this library's own grouping (read in the background)."""
         self.catalog_path = catalog_path
         self.current_people = current_people
+        self.loaded = False
+        self.apply_button.setEnabled(False)  # until the library's values are shown
+        self.preview_label.setText("…")
         self.show()
         self.raise_()
         self.activateWindow()
+        run_task(
+            jobs.library_settings_job(catalog_path, legacy_grouping(self.settings)),
+            self,
+            on_result=lambda settings: self._loaded(catalog_path, settings),
+            on_error=lambda exc: self.preview_label.setText(f"Cannot read the library: {exc}"),
+        )
+
+    def _loaded(self, catalog_path: Path, settings: Settings) -> None:
+        if catalog_path != self.catalog_path or not self.isVisible():
+            return  # opened for another library meanwhile, or closed
+        self._show_grouping(settings.algorithm, settings.threshold)
+        self.loaded = True
+        self.apply_button.setEnabled(True)
         self.start_preview()
 
     def start_preview(self) -> None:
@@ -177,10 +206,7 @@ class ClusterDialog(QDialog):
         )
 
     def _apply(self) -> None:
-        algorithm, threshold = self.values()
-        self.settings.setValue("cluster/algorithm", algorithm)
-        self.settings.setValue("cluster/threshold", threshold)
-        self.apply_requested.emit(algorithm, threshold)
+        self.apply_requested.emit(*self.values())
         self.accept()
 
     def done(self, result: int) -> None:
