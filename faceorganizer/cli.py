@@ -21,7 +21,6 @@ from faceorganizer.config import (
     APP_NAME,
     DETECTORS,
     EMBEDDERS,
-    LIBRARY_SETTINGS,
     Settings,
 )
 from faceorganizer.core.library.export import ExportError, Mode, Options, export
@@ -258,11 +257,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         settings = catalog.settings()
     saved = [str(b) for b in backup.backups(path)]
     if args.json:
-        shown = {key: getattr(settings, key) for key in LIBRARY_SETTINGS}
         print(
             json.dumps(
                 {"catalog": str(path), "library": str(root), **stats, "backups": saved}
-                | {"settings": shown}
+                | {"settings": settings.record()}
             )
         )
         return 0
@@ -396,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--detector",
             choices=DETECTORS,
             default=None,
-            help="face detector (default: the library's, cascade for a new one)",
+            help=f"face detector (default: the library's, {Settings().detector} for a new one)",
         )
         command.add_argument(
             "--max-side",

@@ -46,6 +46,10 @@ class Settings:
     algorithm: str = "chinese-whispers"
     threshold: float | None = None  # None = the algorithm's default
 
+    def record(self) -> dict[str, Any]:
+        """What a library's catalog keeps of these settings (LIBRARY_SETTINGS)."""
+        return {key: getattr(self, key) for key in LIBRARY_SETTINGS}
+
     def worker_count(self) -> int:
         return self.workers or max(1, os.cpu_count() or 1)
 

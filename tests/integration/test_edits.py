@@ -97,6 +97,28 @@ def test_new_edit_clears_redo(catalog: Catalog) -> None:
     assert editor.redo_label() is None
 
 
+def test_undoing_a_regroup_puts_back_its_settings_and_people(catalog: Catalog) -> None:
+    """A regroup records its grouping as the library's: undo brings back the grouping
+    the people were made with, redo the new one, so the next scan groups like the people
+    on screen (and a restart changes nothing)."""
+    editor = Editor(catalog)
+    grouped, people = catalog.settings(), snapshot(catalog)
+    recluster(catalog, "dbscan", 0.4, undoable=True)
+    regrouped = catalog.settings()
+    assert (regrouped.algorithm, regrouped.threshold) == ("dbscan", 0.4)
+    assert regrouped.detector == grouped.detector
+    assert snapshot(catalog) != people
+    assert editor.undo() == "Re-cluster (dbscan)"
+    assert catalog.settings() == grouped and snapshot(catalog) == people
+    assert editor.redo() == "Re-cluster (dbscan)"
+    catalog.close()
+    reopened = Catalog(catalog.path)
+    assert reopened.settings() == regrouped
+    assert Editor(reopened).undo() == "Re-cluster (dbscan)"
+    assert reopened.settings() == grouped
+    reopened.close()
+
+
 def test_recluster_keeps_person_ids_stable(catalog: Catalog) -> None:
     before = {p.id: set(catalog.faces_of_person(p.id)) for p in catalog.persons()}
     recluster(catalog)

@@ -28,11 +28,11 @@ def test_only_given_values_change() -> None:
 
 def test_catalog_keeps_settings(tmp_path: Path) -> None:
     catalog = Catalog(tmp_path / "c.sqlite")
-    assert not catalog.has_settings() and catalog.settings() == Settings()
+    assert not catalog.has_grouping() and catalog.settings() == Settings()
     catalog.save_settings(Settings(**{**MADE.__dict__, "workers": 3}))
     catalog.close()
     reopened = Catalog(tmp_path / "c.sqlite", readonly=True)
-    assert reopened.has_settings() and reopened.settings() == MADE  # workers: the machine's
+    assert reopened.has_grouping() and reopened.settings() == MADE  # workers: the machine's
     reopened.close()
 
 

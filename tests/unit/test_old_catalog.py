@@ -10,6 +10,7 @@ person 1 renamed "Barack Obama", the stranger's face (8) moved to a new person (
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -34,9 +35,11 @@ def old_catalog(tmp_path: Path) -> Catalog:
 def test_old_catalog_is_migrated(old_catalog: Catalog) -> None:
     assert old_catalog.schema_version() == SCHEMA_VERSION
     assert old_catalog.integrity_ok()
-    # It never recorded how it was made: the defaults (the CLI's, and the app's for a
-    # catalog whose app-wide grouping is unknown) until a scan or regroup records them.
-    assert old_catalog.settings() == Settings()
+    # It never recorded how it was made: the detector of then, the cascade, and the
+    # defaults otherwise (the CLI's, and the app's for a catalog whose app-wide grouping
+    # is unknown) until a scan or regroup records them.
+    assert old_catalog.settings() == Settings(detector="cascade")
+    assert not old_catalog.has_grouping()
 
 
 def test_files_faces_and_people_survive(old_catalog: Catalog) -> None:
@@ -76,14 +79,55 @@ def test_old_library_keeps_the_detector_it_was_scanned_with(
     old_catalog: Catalog, tmp_path: Path
 ) -> None:
     """Its faces came from the cascade, the default then: new photos of it are found the
-    same way, not with today's default. A new library gets the default and records it."""
-    from faceorganizer.config import Settings
+    same way, not with today's default; the settings record, the one place that says
+    so, says it. A new library gets the default and records it."""
     from faceorganizer.core.library.scan import detector_for
 
     assert Settings().detector == "yunet"
     assert detector_for(old_catalog, Settings()).detector == "cascade"
+    assert old_catalog.get_meta("detector") is None  # no second record
     new = Catalog(tmp_path / "new.sqlite")
     assert detector_for(new, Settings()).detector == "yunet"
-    new.set_meta("detector", "hog")  # what a scan records
+    new.save_settings(Settings(detector="hog"))  # what a scan records
     assert detector_for(new, Settings()).detector == "hog"
     new.close()
+
+
+def _as_schema_4(catalog: Catalog, meta: dict[str, str], faces: bool) -> Path:
+    """A copy of the catalog put back to schema 4 with these meta rows (and its faces
+    or none), as versions between 079d0e1 and this one left catalogs."""
+    path = catalog.path.with_name(f"v4-{len(meta)}-{faces}.sqlite")
+    catalog.backup_to(path)
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM meta WHERE key = 'settings'")
+        db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
+        if not faces:
+            db.execute("DELETE FROM faces")
+    db.execute("PRAGMA user_version = 4")
+    db.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("meta", "faces", "detector", "grouping"),
+    [
+        ({"detector": "mtcnn"}, True, "mtcnn", False),  # scanned with YuNet's version
+        # scanned then regrouped, which recorded the default detector: the scan's row wins
+        ({"detector": "hog", "settings": '{"detector": "yunet", "algorithm": "dbscan"}'},
+         True, "hog", True),
+        # scanned before YuNet, regrouped since: no detector row, the cascade's faces
+        ({"settings": '{"detector": "yunet", "algorithm": "dbscan"}'}, True, "cascade", True),
+        ({"settings": "{not json"}, True, "cascade", False),
+        ({}, False, "yunet", False),  # nothing scanned yet: nothing to keep
+    ],
+)  # fmt: skip
+def test_the_detector_row_moves_into_the_settings_record(
+    old_catalog: Catalog, meta: dict[str, str], faces: bool, detector: str, grouping: bool
+) -> None:
+    migrated = Catalog(_as_schema_4(old_catalog, meta, faces))
+    assert migrated.schema_version() == SCHEMA_VERSION
+    assert migrated.get_meta("detector") is None
+    assert migrated.settings().detector == detector
+    assert migrated.has_grouping() == grouping
+    migrated.close()

@@ -26,6 +26,7 @@ class Change:
     faces: dict[int, FaceState] = field(default_factory=dict)
     persons: dict[int, PersonState] = field(default_factory=dict)
     rejections: dict[tuple[int, int], bool] = field(default_factory=dict)
+    settings: dict[str, object] | None = None  # the library's settings record; None: untouched
 
 
 def _read_state(catalog: Catalog, change: Change) -> Change:
@@ -35,6 +36,7 @@ def _read_state(catalog: Catalog, change: Change) -> Change:
         faces=catalog.face_state(change.faces),
         persons={p: catalog.person_state(p) for p in change.persons},
         rejections={pair: pair in present for pair in change.rejections},
+        settings=None if change.settings is None else catalog.settings_record(),
     )
 
 
@@ -46,6 +48,8 @@ def _write_state(catalog: Catalog, state: Change) -> None:
     catalog.write_face_states(state.faces)
     catalog.write_rejections(state.rejections)
     catalog.delete_persons(p for p, row in state.persons.items() if row is None)
+    if state.settings is not None:
+        catalog.write_settings_record(state.settings)
 
 
 def _clear_rejections_of_placements(catalog: Catalog, change: Change) -> None:
@@ -75,6 +79,7 @@ def _encode(state: Change) -> str:
             "persons": {str(k): (None if v is None else list(v)) for k, v in state.persons.items()},
             "rejections": [[f, p, v] for (f, p), v in state.rejections.items()],
         }
+        | ({} if state.settings is None else {"settings": state.settings})
     )
 
 
@@ -84,6 +89,7 @@ def _decode(text: str) -> Change:
         faces={int(k): (v[0], v[1], v[2]) for k, v in raw["faces"].items()},
         persons={int(k): (None if v is None else (v[0], v[1])) for k, v in raw["persons"].items()},
         rejections={(f, p): bool(v) for f, p, v in raw["rejections"]},
+        settings=raw.get("settings"),  # edits logged before regroups recorded it: none
     )
 
 

@@ -125,17 +125,17 @@ def recluster(
     """Cluster every usable face and store the result as people, honouring user edits.
 
     ``algorithm`` and ``threshold`` None = the library's own (a new algorithm alone gets
-    its default threshold); what is used is recorded as the library's grouping.
-    ``undoable`` marks a regroup the user asked for: the catalog is backed up first when
-    it holds their work."""
+    its default threshold); what is used is recorded as the library's grouping, in the
+    same edit as the people, so undoing a regroup puts both back. ``undoable`` marks a
+    regroup the user asked for: the catalog is backed up first when it holds their work."""
     if undoable and catalog.has_user_edits():
         catalog.backup("before-regroup")
     settings = catalog.settings().changed(algorithm=algorithm, threshold=threshold)
     algorithm = settings.algorithm
     version = grouping_version(catalog, remember=True)
     face_ids, constraints, labels = _cluster_all(catalog, algorithm, settings.threshold, version)
-    catalog.save_settings(settings)
     if len(face_ids) == 0:
+        catalog.save_settings(settings)
         return ClusterResult(0, 0, 0)
     # Read the state and write the result under one write lock: an edit the user made
     # while the faces were being clustered is seen here and wins.
@@ -148,7 +148,7 @@ def recluster(
         rejected: dict[int, set[int]] = defaultdict(set)
         for face, person in catalog.rejections():
             rejected[face].add(person)
-        change = Change()
+        change = Change(settings=settings.record())
         fresh = max([next_id - 1, *(p for p in mapping.values() if p is not None)]) + 1
         for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
             person = mapping[label]

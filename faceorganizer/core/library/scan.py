@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from faceorganizer.config import DETECTORS, Settings
+from faceorganizer.config import Settings
 from faceorganizer.core.library.names import MetadataReport, apply_region_names, read_metadata
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.sync import SyncReport, sync_catalog
@@ -181,22 +181,16 @@ def embedder_for(catalog: Catalog, settings: Settings) -> Settings:
     return replace(settings, embedder=same_space[0]) if same_space else settings
 
 
-# the detector of catalogs that did not record theirs: the default before YuNet
-UNRECORDED_DETECTOR = "cascade"
-
-
 def detector_for(catalog: Catalog, settings: Settings) -> Settings:
-    """The settings with the detector the library's faces were found with, if it has any.
+    """The settings with the detector the library records, if it records one.
 
     Detectors differ in which faces they find and where they put the landmarks, so a
     library keeps one: a new default never silently detects an old library's new photos
-    another way (its old photos are never detected again anyway). A catalog with faces
-    but no recorded detector was scanned by the cascade, the default then."""
-    recorded = catalog.get_meta("detector")
-    if recorded is None and catalog.dominant_model() is not None:
-        recorded = UNRECORDED_DETECTOR
-    if recorded in DETECTORS and recorded != settings.detector:
-        return replace(settings, detector=recorded)
+    another way (its old photos are never detected again anyway). A catalog from before
+    libraries recorded their detector says the cascade, the default then (schema 5)."""
+    recorded = catalog.settings_record().get("detector")
+    if recorded is not None and recorded != settings.detector:
+        return replace(settings, detector=str(recorded))
     return settings
 
 
@@ -217,7 +211,6 @@ def scan(
     or regroup used). Whatever the scan uses is recorded as the library's settings, so
     the next scan, from the CLI or the app, finds and groups faces the same way."""
     settings = detector_for(catalog, embedder_for(catalog, settings or catalog.settings()))
-    catalog.set_meta("detector", settings.detector)
     summary = summary if summary is not None else ScanSummary()
     root = root.resolve()
     catalog.set_root(root)

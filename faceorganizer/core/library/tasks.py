@@ -7,6 +7,7 @@ cross processes) and returns plain values that pickle cheaply.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,13 @@ def _open(catalog_path: str, readonly: bool = False) -> Catalog:
 
 
 def library_settings(catalog: Catalog, unrecorded: Settings | None = None) -> Settings:
-    """How this library is scanned and grouped: its catalog's record, or ``unrecorded``
-    for a catalog with faces but no record (made by a version before libraries kept
-    one), when the caller knows how it was made."""
-    if unrecorded is None or catalog.has_settings() or catalog.face_count() == 0:
-        return catalog.settings()
-    return unrecorded
+    """How this library is scanned and grouped: its catalog's record, with the grouping
+    of ``unrecorded`` for a catalog with faces but no grouping recorded (made by a
+    version before libraries kept one), when the caller knows how it was grouped."""
+    settings = catalog.settings()
+    if unrecorded is None or catalog.has_grouping() or catalog.face_count() == 0:
+        return settings
+    return replace(settings, algorithm=unrecorded.algorithm, threshold=unrecorded.threshold)
 
 
 def read_library_settings(catalog_path: str, unrecorded: Settings | None) -> Settings:

@@ -20,7 +20,7 @@ import numpy as np
 import platformdirs
 
 from faceorganizer import config
-from faceorganizer.config import APP_NAME, LIBRARY_SETTINGS, Settings
+from faceorganizer.config import APP_NAME, Settings
 from faceorganizer.core.store import backup
 
 
@@ -103,6 +103,19 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN missing INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX files_missing ON files(missing);
+    """,
+    # 5: the detector lives in the settings record alone. It was also a meta row of its
+    # own, written by every scan, and that row wins: a regroup of a catalog without a
+    # record saved today's default detector into it. A catalog with faces that recorded
+    # no detector was scanned by the cascade, the default then.
+    """
+    INSERT OR REPLACE INTO meta(key, value)
+    SELECT 'settings', json_set(
+        CASE WHEN json_valid(s.value) THEN s.value ELSE '{}' END,
+        '$.detector', COALESCE(d.value, 'cascade'))
+    FROM (SELECT 1) LEFT JOIN meta s ON s.key = 'settings' LEFT JOIN meta d ON d.key = 'detector'
+    WHERE d.value IS NOT NULL OR EXISTS (SELECT 1 FROM faces);
+    DELETE FROM meta WHERE key = 'detector';
     """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -300,19 +313,34 @@ class Catalog:
     def settings(self) -> Settings:
         """How this library is scanned and grouped: what its last scan or regroup used,
         the defaults for what was never recorded (a new library, or an older catalog)."""
+        return Settings(**self.settings_record())
+
+    def settings_record(self) -> dict[str, object]:
+        """The usable values the catalog records (an older catalog's record may hold only
+        its detector, a new library's none)."""
         try:
             stored = json.loads(self.get_meta("settings") or "{}")
         except json.JSONDecodeError:
             stored = {}
-        return Settings(**{k: v for k, v in stored.items() if _valid_setting(k, v)})
+        if not isinstance(stored, dict):
+            return {}
+        return {k: v for k, v in stored.items() if _valid_setting(k, v)}
 
-    def has_settings(self) -> bool:
-        return self.get_meta("settings") is not None
+    def has_grouping(self) -> bool:
+        """Has a scan or regroup recorded how this library groups its faces?"""
+        return "algorithm" in self.settings_record()
 
     def save_settings(self, settings: Settings) -> None:
         """Record how the library is scanned and grouped from now on."""
-        values = {key: getattr(settings, key) for key in LIBRARY_SETTINGS}
-        self.set_meta("settings", json.dumps(values))
+        with self.transaction():
+            self.write_settings_record(settings.record())
+
+    def write_settings_record(self, record: dict[str, object]) -> None:
+        """Replace the settings record inside the caller's transaction (undo of a regroup
+        puts back the one it replaced)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES ('settings', ?)", (json.dumps(record),)
+        )
 
     # ------------------------------------------------------------------ files
     def files(self, status: str | None = None, *, include_missing: bool = False) -> list[FileRow]:
