@@ -109,7 +109,7 @@ class Commands:
             self.say("Select a person to split", 4000)
             return
         name = self.browser.person_name(person)
-        threshold = split_threshold(self.controller.settings)
+        threshold = split_threshold(self.controller.library_settings())
         dialog = SplitDialog(path, person, name, self.thumbs, self.window, threshold)
         self.split_dialog = dialog
         if dialog.exec() == QDialog.DialogCode.Accepted and dialog.new_groups():

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
 
+from faceorganizer.config import Settings
 from faceorganizer.core.library import runtime
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.ui import jobs
@@ -139,6 +140,11 @@ class LibraryController(QObject):
     def has_library(self) -> bool:
         return self.worker is not None
 
+    def library_settings(self) -> Settings:
+        """The open library's own settings as last read (each refresh reads them again:
+        a regroup, or its undo, changes them); the defaults until the first read."""
+        return self.snapshot.settings if self.snapshot is not None else Settings()
+
     # ================================================================ opening, closing
     def open(self, path: Path, root: Path | None, scan: bool = False) -> bool:
         """Close the current library (its queued edits first) and open this one; the
@@ -151,7 +157,10 @@ class LibraryController(QObject):
         self.snapshot = None
         self._refreshing = self._refresh_wanted = False  # reads of the old one are dropped
         self.map_layout.invalidate()
-        worker = SerialWorker(lambda: jobs.Library.open(Path(path), root), jobs.Library.close, self)
+        unrecorded = legacy_grouping(self.settings)
+        worker = SerialWorker(
+            lambda: jobs.Library.open(Path(path), root, unrecorded), jobs.Library.close, self
+        )
         worker.broken.connect(lambda exc: self._open_failed(worker, exc))
         self.worker = worker
         self.read(lambda library: library.catalog.root, lambda r: self._opened(r, scan))

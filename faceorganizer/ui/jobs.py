@@ -48,15 +48,21 @@ def library_settings_job(catalog_path: Path, unrecorded: Settings | None):
 
 @dataclass
 class Library:
-    """The open library as the serial worker holds it: one connection, one editor."""
+    """The open library as the serial worker holds it: one connection, one editor, and
+    the grouping it had before libraries recorded theirs (see tasks.library_settings)."""
 
     catalog: Catalog
     editor: Editor
+    unrecorded: Settings | None = None
 
     @classmethod
-    def open(cls, path: Path, root: Path | None) -> Library:
+    def open(cls, path: Path, root: Path | None, unrecorded: Settings | None = None) -> Library:
         catalog = Catalog(path, root=root)
-        return cls(catalog, Editor(catalog))
+        return cls(catalog, Editor(catalog), unrecorded)
+
+    def settings(self) -> Settings:
+        """How the library is scanned and grouped (an undone regroup brings back the old)."""
+        return tasks.library_settings(self.catalog, self.unrecorded)
 
     def close(self) -> None:
         self.catalog.close()
@@ -74,6 +80,7 @@ class Snapshot:
     redo: str | None
     map_ids: np.ndarray | None
     map_persons: np.ndarray | None
+    settings: Settings  # the library's own
 
 
 def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | None) -> Snapshot:
@@ -87,6 +94,7 @@ def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | Non
         library.editor.redo_label(),
         map_ids,
         None if map_ids is None else catalog.person_ids(map_ids),
+        library.settings(),
     )
 
 

@@ -391,6 +391,12 @@ class SplitDialog(QDialog):
         """The groups that become new people (all but the largest)."""
         return self.groups[1:]
 
+    def done(self, result: int) -> None:
+        if is_running(self._task):
+            self._task.cancel()
+            self._task.wait()  # its thread must not outlive the dialog that owns it
+        super().done(result)
+
 
 # ---------------------------------------------------------------------- move to
 

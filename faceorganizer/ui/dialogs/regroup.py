@@ -35,13 +35,13 @@ def default_threshold(algorithm: str) -> float:
     return DEFAULT_THRESHOLD[algorithm]
 
 
-def split_threshold(settings: QSettings) -> float:
-    """Where an automatic split starts: Chinese whispers' threshold of the app's old
-    app-wide grouping choice, else its default (splits use Chinese whispers)."""
-    legacy = legacy_grouping(settings)
-    if legacy is None or legacy.algorithm != "chinese-whispers" or legacy.threshold is None:
+def split_threshold(library: Settings) -> float:
+    """Where an automatic split starts: the threshold the library is grouped with, where
+    a wrongly merged pair falls apart. Splits use Chinese whispers, so a library grouped
+    by DBSCAN (whose threshold means something else) starts at whispers' default."""
+    if library.algorithm != "chinese-whispers" or library.threshold is None:
         return default_threshold("chinese-whispers")
-    return legacy.threshold
+    return library.threshold
 
 
 def legacy_grouping(app_settings: QSettings) -> Settings | None:
