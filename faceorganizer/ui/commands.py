@@ -14,7 +14,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QWidget
 
 from faceorganizer.core.library.edits import Editor
-from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui.browser import Browser, Expected
 from faceorganizer.ui.controller import Activity, LibraryController
 from faceorganizer.ui.dialogs.common import MoveToDialog, SplitDialog
@@ -138,14 +137,10 @@ class Commands:
             else:
                 self.controller.edit(lambda e: e.reject(face, person))
 
-        reader = Catalog(path, readonly=True)  # names and faces of each question
-        try:
-            dialog = ReviewDialog(path, reader, self.thumbs, answer, self.window)
-            self.review_dialog = dialog
-            dialog.exec()
-            dialog.deleteLater()
-        finally:
-            reader.close()
+        dialog = ReviewDialog(path, self.controller.read, self.thumbs, answer, self.window)
+        self.review_dialog = dialog
+        dialog.exec()
+        dialog.deleteLater()
 
     # ---------------------------------------------------------------- faces
     def _faces_or_hint(self) -> list[int]:

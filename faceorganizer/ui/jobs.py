@@ -154,6 +154,38 @@ def review_job(catalog_path: Path):
     return _helper_job(tasks.review_list, str(catalog_path))
 
 
+ReviewRow = tuple[int, int | None, int | None, float]  # see tasks.review_list
+
+
+@dataclass(frozen=True)
+class ReviewStep:
+    """The review's next open question and what it shows of it."""
+
+    position: int  # in the queue; its length when no question is left
+    names: tuple[str, str]  # the person's, the other group's ("" for a face question)
+    faces: tuple[list[int], list[int]]  # their faces
+    asked: int | None  # the face whose photo is shown
+
+
+def read_review_step(library: Library, queue: tuple[ReviewRow, ...], start: int) -> ReviewStep:
+    """The first question from ``start`` on that no earlier answer settled (a group
+    merged away, the face placed). Run in the serial worker, so every answer queued
+    before is written when it looks."""
+    catalog = library.catalog
+    names = catalog.person_names()
+    for position in range(start, len(queue)):
+        person, face, other, _distance = queue[position]
+        faces = catalog.faces_of_person(person)
+        if other is not None:
+            others = catalog.faces_of_person(other)
+            if faces and others:
+                pair = (names.get(person, "this person"), names.get(other, "this person"))
+                return ReviewStep(position, pair, (faces, others), others[0])
+        elif faces and face is not None and catalog.face_info(face)["locked"] != 1:
+            return ReviewStep(position, (names.get(person, "this person"), ""), (faces, []), face)
+    return ReviewStep(len(queue), ("", ""), ([], []), None)
+
+
 def export_job(catalog_path: Path, destination: Path, options: object):
     """Per-person folders via the CLI's engine; yields (done, total), returns the report."""
 

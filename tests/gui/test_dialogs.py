@@ -4,11 +4,18 @@ what they apply undoes like any edit."""
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
+
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtTest import QTest
 
 from faceorganizer.config import Settings
+from faceorganizer.core.library.people import recluster
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.ui.dialogs.review import Question
 from faceorganizer.ui.main_window import MainWindow
 
 
@@ -115,3 +122,105 @@ def test_regroup_dialog_applies_and_undo_brings_back_settings_and_people(
     assert people(catalog) == before_people
     do(qtbot, win, "redo")
     assert catalog.settings() == after
+
+
+GUI_THREAD_CONNECTS: list[str] = []  # catalogs opened on the GUI thread while watched
+_watching: list[bool] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if (
+        event == "sqlite3.connect"
+        and _watching
+        and threading.current_thread() is threading.main_thread()
+    ):
+        GUI_THREAD_CONNECTS.append(str(args[0]))
+
+
+sys.addaudithook(_audit)  # hooks stay for the process; this one only notes while watched
+
+
+def question_is_open(catalog: Catalog, question: Question) -> bool:
+    """No earlier answer settled it (its groups still have faces, its face is not placed)."""
+    if not catalog.faces_of_person(question.person_id):
+        return False
+    if question.other_id is not None:
+        return bool(catalog.faces_of_person(question.other_id))
+    return catalog.face_info(question.face_id)["locked"] == 0
+
+
+def test_review_reads_in_the_worker_and_waits_while_it_loads(
+    qtbot, library: MainWindow, catalog: Catalog
+) -> None:
+    """Answer every question with Y as a user does: after each key the buttons wait for
+    the next question, read after the answer is written, so none the answers settled is
+    asked; the GUI thread opens no catalog."""
+    win = library
+    recluster(catalog, threshold=0.5)  # a tighter grouping leaves near misses to ask about
+    earlier = len(undo_labels(catalog))
+    seen: dict[str, list] = {"asked": [], "open": [], "loading": [], "texts": []}
+    deadline = time.monotonic() + 120
+    pressed: list[bool] = []  # Y was pressed; its click is still to come (animated)
+
+    def after_yes() -> None:  # connected after the dialog's own slot: the state it left
+        dialog = win.commands.review_dialog
+        seen["loading"].append(
+            (dialog.loading, dialog.yes.isEnabled(), dialog.progress.text(), dialog.current())
+        )
+        pressed.clear()
+        QTest.keyClick(dialog, Qt.Key.Key_Y)  # a second press while loading answers nothing
+
+    def drive() -> None:
+        dialog = win.commands.review_dialog
+        if dialog is None or not dialog.isVisible() or dialog.loading or pressed:
+            if time.monotonic() < deadline:
+                QTimer.singleShot(20, drive)
+            elif dialog is not None:
+                dialog.reject()
+            return
+        question = dialog.current()
+        if question is None or len(seen["asked"]) == 6:
+            seen["texts"].append(dialog.question.text())
+            dialog.accept()
+            return
+        if not dialog.isActiveWindow():  # its keys are window shortcuts
+            dialog.activateWindow()
+            QTimer.singleShot(20, drive)
+            return
+        if not seen["asked"]:
+            dialog.yes.clicked.connect(after_yes)
+        seen["asked"].append(question)
+        seen["open"].append(question_is_open(catalog, question))
+        pressed.append(True)
+        QTest.keyClick(dialog, Qt.Key.Key_Y)
+        QTimer.singleShot(20, drive)
+
+    _watching.append(True)
+    try:
+        QTimer.singleShot(0, drive)
+        win.act["review"].trigger()  # modal: returns when the dialog closes
+    finally:
+        _watching.clear()
+    assert GUI_THREAD_CONNECTS == []
+    assert len(seen["asked"]) >= 2, seen
+    assert all(seen["open"]), seen
+    for (loading, enabled, progress, current), asked in zip(
+        seen["loading"], seen["asked"], strict=True
+    ):
+        assert loading and not enabled and progress == "Loading…", seen
+        assert current != asked
+    qtbot.waitUntil(lambda: settled(win), timeout=30_000)
+    # one edit per answer, in order, none for the second Y
+    expected = ["Yes, this is them" if q.other_id is None else "Merge" for q in seen["asked"]]
+    labels = undo_labels(catalog)
+    written = [label if label == "Yes, this is them" else label[:5] for label in labels]
+    assert len(labels) == earlier + len(expected)
+    assert written[: len(expected)] == expected[::-1]
+
+
+def undo_labels(catalog: Catalog) -> list[str]:
+    """The undo log, newest first."""
+    return [
+        row[0]
+        for row in catalog.db.execute("SELECT label FROM edits WHERE undone = 0 ORDER BY id DESC")
+    ]

@@ -5,24 +5,26 @@ about those (core ``review.review_queue``): "Is this X?" about a face left alone
 these the same person?" about two groups the merge kept apart. The face a question means
 is shown boxed on a wider crop of its photo, so a photo of two people side by side is
 never ambiguous. Every answer is applied at once as its own undoable edit, so closing
-the dialog half-way loses nothing.
+the dialog half-way loses nothing. The dialog reads the library only through the
+controller's serial worker, after the answers queued before, so it never asks what an
+earlier answer settled and the GUI thread runs no SQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import PhotoCanvas, add_intro, face_strip
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.ui.workers import Task, is_running, run_task
+from faceorganizer.wording import count
 
 CONTEXT = 1.5  # the crop reaches this many face widths beyond the face on each side
 PHOTO_SIDE = 1600  # decoded photo's long side: a crop of it fills the question's canvas
@@ -39,6 +41,10 @@ class Question(NamedTuple):
 
 
 Answer = Callable[[Question, bool], None]  # True: yes, the same person; False: no
+# LibraryController.read: call(library) in its worker, then a callback on the GUI thread
+Read = Callable[
+    [Callable[[jobs.Library], Any], Callable[[Any], None], Callable[[BaseException], None]], None
+]
 
 
 class ReviewDialog(QDialog):
@@ -47,7 +53,7 @@ class ReviewDialog(QDialog):
     def __init__(
         self,
         catalog_path: Path,
-        catalog: Catalog,
+        read: Read,
         thumbs: Thumbnails,
         answer: Answer,
         parent: QWidget | None = None,
@@ -55,9 +61,11 @@ class ReviewDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Is this them?")
         self.resize(1000, 400)
-        self.catalog, self.thumbs, self.answer = catalog, thumbs, answer
+        self.read, self.thumbs, self.answer = read, thumbs, answer
         self.queue: list[Question] = []
         self.position = 0
+        self.loading = True  # a question is being read: nothing to answer yet
+        self._closed = False
         layout = QVBoxLayout(self)
         add_intro(
             layout,
@@ -126,51 +134,50 @@ class ReviewDialog(QDialog):
         self._show()
 
     def _failed(self, exc: BaseException) -> None:
-        self.question.setText(f"Cannot look for suggestions: {exc}")
+        if not self._closed:
+            self.question.setText(f"Cannot look for suggestions: {exc}")
 
     def current(self) -> Question | None:
         return self.queue[self.position] if self.position < len(self.queue) else None
 
-    def _stale(self, q: Question) -> bool:
-        """An earlier answer settled it: a group merged away, or the face was placed."""
-        if not self.catalog.faces_of_person(q.person_id):
-            return True
-        if q.other_id is not None:
-            return not self.catalog.faces_of_person(q.other_id)
-        return self.catalog.face_info(q.face_id)["locked"] == 1
-
     def _show(self) -> None:
-        while self.current() is not None and self._stale(self.current()):
-            self.position += 1
+        """Read the next open question from ``position`` on in the controller's worker;
+        until it arrives the buttons wait (a second key press cannot answer twice)."""
+        self.loading = True
+        self._enable(False)
+        self.progress.setText("Loading…")
+        start, queue = self.position, tuple(self.queue)
+        self.read(
+            lambda library: jobs.read_review_step(library, queue, start),
+            lambda step: self._arrived(start, step),
+            self._failed,
+        )
+
+    def _arrived(self, start: int, step: jobs.ReviewStep) -> None:
+        if self._closed or start != self.position:
+            return
+        self.position, self.loading = step.position, False
         q = self.current()
         self._enable(q is not None)
         for label in (self.person, self.caption, self.other, self.other_caption, self.progress):
             label.clear()
-        self._strips = ([], [])
-        if q is None:
+        self._strips = step.faces
+        if q is None or step.asked is None:
             self.photo.image = QImage()
             self.photo.update()
             done = "No more questions." if self.queue else "Nothing to ask: no near misses."
             self.question.setText(done)
             return
-        names = self.catalog.person_names()
-        name = names.get(q.person_id, "this person")
-        faces = self.catalog.faces_of_person(q.person_id)
-        self.caption.setText(f"{name}: {_count(len(faces))}")
-        others: list[int] = []
+        name, other_name = step.names
+        faces, others = step.faces
+        self.caption.setText(f"{name}: {count(len(faces), 'face')}")
         if q.other_id is None:
-            assert q.face_id is not None
-            asked = q.face_id
             self.question.setText(f"Is this {name}?")
         else:
-            others = self.catalog.faces_of_person(q.other_id)
-            asked = others[0]
-            other_name = names.get(q.other_id, "this person")
             self.question.setText(f"Are {name} and {other_name} the same person?")
-            self.other_caption.setText(f"{other_name}: {_count(len(others))}")
-        self._strips = (faces, others)
+            self.other_caption.setText(f"{other_name}: {count(len(others), 'face')}")
         self._draw_strips()
-        self._show_photo(asked)
+        self._show_photo(step.asked)
         self.progress.setText(f"{self.position + 1} of {len(self.queue)}")
 
     def _draw_strips(self) -> None:
@@ -240,21 +247,19 @@ class ReviewDialog(QDialog):
 
     def _answer(self, yes: bool) -> None:
         q = self.current()
-        if q is not None:
+        if q is not None and not self.loading:
             self.answer(q, yes)
-        self._next()
+            self._next()
 
     def _next(self) -> None:
-        self.position += 1
-        self._show()
+        if not self.loading:
+            self.position += 1
+            self._show()
 
     def done(self, result: int) -> None:
+        self._closed = True  # a question still being read is dropped
         for task in (self._task, *self._photo_tasks):
             if is_running(task):
                 task.cancel()
                 task.wait()  # a thread must not outlive the dialog that owns it
         super().done(result)
-
-
-def _count(n: int) -> str:
-    return f"{n} face{'s' if n != 1 else ''}"
