@@ -142,7 +142,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
         catalog.close()
     sync = summary.sync
     if sync.refused:
-        raise UsageError(f"{folder}: {sync.refused}")
+        raise UsageError(
+            f"{folder}: {sync.refused} If you removed them on purpose, scan with --accept-missing."
+        )
     print(f"Catalog: {catalog_path}")
     print(
         f"Files: {stats['files']} ({sync.new} new, {sync.changed} changed, {sync.moved} moved, "

@@ -82,13 +82,14 @@ def unplugged_message(found: int, present: int, vanished: int) -> str:
 
     An unmounted drive leaves an empty mount point; a share or cloud folder not yet
     synced shows a fraction of the photos. Marking them all missing would lose nothing,
-    but it would be wrong, so the scan asks instead."""
+    but it would be wrong, so the scan asks instead (how to answer is the caller's to
+    say: a flag on the command line, a button in the window)."""
     if present and not found:
         return "the folder is empty — is the drive connected? Nothing was changed."
     if vanished * 2 > present:
         return (
             f"{vanished} of the {present} photos are gone — is the drive connected? Nothing "
-            "was changed. If you removed them on purpose, scan with --accept-missing."
+            "was changed."
         )
     return ""
 

@@ -115,18 +115,27 @@ def scan_steps(
     catalog_path: str,
     root: str,
     unrecorded: Settings | None,
+    accept_missing: bool = False,
     *,
     cancelled: Callable[[], bool],
 ) -> Generator[Any, None, Any]:
     """The core scan as the CLI runs it, with the library's own settings (``unrecorded``:
-    see :func:`library_settings`); yields its Progress events, returns the summary."""
+    see :func:`library_settings`); yields its Progress events, returns the summary.
+    ``accept_missing``: the user said the photos are gone on purpose (mark them missing)."""
     from faceorganizer.core.library.scan import ScanSummary, scan
 
     summary = ScanSummary()
     catalog = Catalog(Path(catalog_path), root=Path(root))
     try:
         settings = library_settings(catalog, unrecorded)
-        yield from scan(catalog, Path(root), settings, cancelled=cancelled, summary=summary)
+        yield from scan(
+            catalog,
+            Path(root),
+            settings,
+            cancelled=cancelled,
+            summary=summary,
+            accept_missing=accept_missing,
+        )
     finally:
         catalog.close()
     return summary

@@ -94,7 +94,8 @@ def make_backup(source: sqlite3.Connection, catalog_path: Path, reason: str) -> 
 
 def restore(backup: Path, catalog_path: Path) -> Path | None:
     """Put ``backup`` in place of the catalog; returns the backup of the catalog it
-    replaced (None when that one was too damaged to open: it is kept as ``*.damaged``).
+    replaced (None when that one was too damaged to open: it is kept as ``*.damaged``,
+    its write-ahead log as ``*.damaged-wal``).
 
     The catalog must not be open elsewhere (the app closed)."""
     backup, catalog_path = Path(backup), Path(catalog_path)
@@ -114,8 +115,12 @@ def restore(backup: Path, catalog_path: Path) -> Path | None:
                 saved = make_backup(current, catalog_path, "before-restore")
             finally:
                 current.close()
-        else:
-            shutil.copy2(catalog_path, catalog_path.with_name(catalog_path.name + ".damaged"))
+        else:  # kept as it was, with the log that may hold its last writes
+            for part in ("", "-wal"):
+                source = Path(f"{catalog_path}{part}")
+                kept = catalog_path.with_name(f"{catalog_path.name}.damaged{part}")
+                if source.exists():
+                    shutil.copy2(source, kept)
     for leftover in ("-wal", "-shm"):  # the old catalog's log must not replay onto the new
         Path(f"{catalog_path}{leftover}").unlink(missing_ok=True)
     os.replace(staged, catalog_path)

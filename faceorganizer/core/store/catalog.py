@@ -28,6 +28,16 @@ class CatalogError(Exception):
     """The catalog cannot be opened or used (too new, corrupt, unwritable)."""
 
 
+class DamagedCatalog(CatalogError):
+    """The catalog file is corrupt; ``backup`` is the newest intact copy to put back
+    (None when there is none), so the app can offer it, not only name it."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path, self.problem = path, problem
+        self.backup = backup.newest_good_backup(path)
+        super().__init__(damaged_message(path, problem, self.backup))
+
+
 _MIGRATIONS: list[str] = [
     # 1: first schema.
     """
@@ -176,8 +186,7 @@ def default_person_name(person_id: int) -> str:
     return f"Person {person_id:03d}"
 
 
-def damaged_message(path: Path, problem: str) -> str:
-    good = backup.newest_good_backup(path)
+def damaged_message(path: Path, problem: str, good: Path | None) -> str:
     advice = (
         f"The newest good backup is {good}; put it back with: faceorganizer restore '{good}'"
         if good
@@ -217,7 +226,7 @@ class Catalog:
         except sqlite3.DatabaseError as exc:
             self.db.close()
             if "malformed" in str(exc):
-                raise CatalogError(damaged_message(self.path, str(exc))) from exc
+                raise DamagedCatalog(self.path, str(exc)) from exc
             raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
         except backup.BackupError as exc:
             self.db.close()
@@ -280,7 +289,7 @@ class Catalog:
         except sqlite3.DatabaseError as exc:
             problem = str(exc)
         if problem != "ok":
-            raise CatalogError(damaged_message(self.path, problem))
+            raise DamagedCatalog(self.path, problem)
 
     def backup(self, reason: str) -> Path:
         """Copy the catalog (SQLite online backup) before a step that could lose work."""
@@ -406,6 +415,23 @@ class Catalog:
 
     def missing_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0])
+
+    def missing_face_ids(self) -> list[int]:
+        """Faces of the files the last scan did not find (shown greyed)."""
+        rows = self.db.execute(
+            "SELECT faces.id FROM faces JOIN files ON files.id = faces.file_id "
+            "WHERE files.missing = 1"
+        )
+        return [int(r[0]) for r in rows]
+
+    def people_only_in_missing(self) -> list[int]:
+        """People whose every face is in a missing photo: forgetting those removes them."""
+        rows = self.db.execute(
+            "SELECT faces.person_id FROM faces JOIN files ON files.id = faces.file_id "
+            "WHERE faces.person_id IS NOT NULL AND faces.ignored = 0 "
+            "GROUP BY faces.person_id HAVING MIN(files.missing) = 1 ORDER BY faces.person_id"
+        )
+        return [int(r[0]) for r in rows]
 
     def missing_paths(self) -> set[str]:
         """Relative paths of the files the last scan did not find."""
@@ -546,8 +572,8 @@ class Catalog:
     def face_info(self, face_id: int) -> dict[str, object]:
         """Everything the GUI shows about one face: source photo, box, person."""
         row = self.db.execute(
-            "SELECT faces.id, files.path, x0, y0, x1, y1, score, person_id, locked, ignored "
-            "FROM faces JOIN files ON files.id = faces.file_id WHERE faces.id = ?",
+            "SELECT faces.id, files.path, x0, y0, x1, y1, score, person_id, locked, ignored, "
+            "files.missing FROM faces JOIN files ON files.id = faces.file_id WHERE faces.id = ?",
             (face_id,),
         ).fetchone()
         if row is None:
