@@ -20,3 +20,13 @@ def noun(number: int, word: str) -> str:
 def count(number: int, word: str) -> str:
     """The number with thousands separators and the word in the right form."""
     return f"{number:,} {noun(number, word)}"
+
+
+def count_is(number: int, word: str) -> str:
+    """The count with its verb: "1 photo is", "3 photos are"."""
+    return f"{count(number, word)} {'is' if number == 1 else 'are'}"
+
+
+def missing_photos(number: int) -> str:
+    """What the window's banner says about photos the last scan did not find."""
+    return f"{count_is(number, 'photo')} missing — is the drive connected?"

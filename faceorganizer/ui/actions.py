@@ -36,6 +36,8 @@ COMMANDS = (
             "Look for new, changed and removed photos", "Rescan"),
     Command("cancel", "&Cancel Scan", (), "cancel",
             "Stop the scan; the next scan continues where it stopped"),
+    Command("forget_missing", "&Forget Missing Photos…", (), "",
+            "Remove the photos a scan did not find, and their faces (a backup is made first)"),
     Command("export", "&Export People…", ("Ctrl+E",), "export",
             "Write one folder per person", "Export"),
     Command("quit", "&Quit", ("Ctrl+Q",)),
@@ -72,7 +74,8 @@ COMMANDS = (
 )
 
 MENUS = (
-    ("&File", ("open", "@recent", "rescan", "cancel", None, "export", None, "quit")),
+    ("&File", ("open", "@recent", "rescan", "cancel", "forget_missing", None, "export", None,
+               "quit")),
     ("&Edit", ("undo", "redo", None, "rename", "merge", "split_auto", "hide", None,
                "split", "move", "not_person", "not_face")),
     ("&View", ("people_tab", "map_tab", None, "show_hidden")),

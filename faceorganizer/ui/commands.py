@@ -253,6 +253,8 @@ class Commands:
         redo = snapshot.redo if snapshot else None
         act["undo"].setEnabled(bool(undo) and allowed)
         act["redo"].setEnabled(bool(redo) and allowed)
+        missing = bool(snapshot and snapshot.missing)
+        act["forget_missing"].setEnabled(missing and allowed and not scanning)
         act["undo"].setText(f"&Undo {_short(undo)}" if undo else "&Undo")
         act["redo"].setText(f"&Redo {_short(redo)}" if redo else "&Redo")
         act["undo"].setToolTip(f"Undo {undo} (Ctrl+Z)" if undo else "Nothing to undo")

@@ -20,9 +20,11 @@ from PySide6.QtCore import QEventLoop, QObject, QSettings, QTimer, Signal
 from faceorganizer.config import Settings
 from faceorganizer.core.library import runtime
 from faceorganizer.core.library.edits import Editor
+from faceorganizer.core.store import backup
+from faceorganizer.core.store.catalog import DamagedCatalog
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.regroup import legacy_grouping
-from faceorganizer.ui.workers import Job, SerialWorker, Task, is_running, run_task
+from faceorganizer.ui.workers import Job, SerialWorker, Task, call_job, is_running, run_task
 
 LIVE_REFRESH_MS = 1500  # while scanning: how often new faces are shown
 STOP_TIMEOUT_MS = 120_000  # a scan stops after the photos in flight
@@ -103,6 +105,7 @@ class LibraryController(QObject):
     layout_failed = Signal(object)
     message = Signal(str, int)  # status bar text, milliseconds (0: until replaced)
     problem = Signal(str, str)  # title, text: worth a message box
+    damaged = Signal(object, object, bool)  # DamagedCatalog, the root and scan it was opened with
 
     def __init__(self, settings: QSettings, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -161,7 +164,7 @@ class LibraryController(QObject):
         worker = SerialWorker(
             lambda: jobs.Library.open(Path(path), root, unrecorded), jobs.Library.close, self
         )
-        worker.broken.connect(lambda exc: self._open_failed(worker, exc))
+        worker.broken.connect(lambda exc: self._open_failed(worker, exc, root, scan))
         self.worker = worker
         self.read(lambda library: library.catalog.root, lambda r: self._opened(r, scan))
         return True
@@ -173,13 +176,35 @@ class LibraryController(QObject):
         if scan:
             self.start_scan()
 
-    def _open_failed(self, worker: SerialWorker, exc: BaseException) -> None:
+    def _open_failed(
+        self, worker: SerialWorker, exc: BaseException, root: Path | None, scan: bool
+    ) -> None:
         if worker is not self.worker:
             return
         self.worker = None
         self.catalog_path = self.root = None
-        self.problem.emit("Cannot open the library", str(exc))
+        if isinstance(exc, DamagedCatalog):
+            self.damaged.emit(exc, root, scan)  # the window offers the backup
+        else:
+            self.problem.emit("Cannot open the library", str(exc))
         self.closed.emit()
+
+    def restore_backup(
+        self, copy: Path, catalog_path: Path, root: Path | None, scan: bool = False
+    ) -> None:
+        """Put a backup in place of a catalog that is not open (the damaged one is kept
+        beside it), off the GUI thread, then open the library again."""
+
+        def restored(_saved: object) -> None:
+            self.message.emit(f"Restored the library from the backup {copy.name}", 10000)
+            self.open(catalog_path, root, scan)
+
+        self._run(
+            None,
+            call_job(lambda: backup.restore(copy, catalog_path)),
+            on_result=restored,
+            on_error=lambda e: self.problem.emit("Cannot restore the backup", str(e)),
+        )
 
     def close_library(self, timeout_ms: int = STOP_TIMEOUT_MS) -> bool:
         """Stop the long jobs, let queued edits finish, close the catalog."""
@@ -301,7 +326,9 @@ class LibraryController(QObject):
             task.done.connect(self.busy_changed)
         return task
 
-    def start_scan(self) -> None:
+    def start_scan(self, *, accept_missing: bool = False) -> None:
+        """Scan the library folder; ``accept_missing``: the user confirmed that the photos
+        a refused scan found gone are gone on purpose (they are marked missing)."""
         if self.catalog_path is None or self.root is None or not self.allows(Activity.SCAN):
             return
         if not self.root.is_dir():
@@ -311,7 +338,9 @@ class LibraryController(QObject):
         task = self._run(
             Activity.SCAN,
             # the library's own detector, max side and grouping, however it was made
-            jobs.scan_job(self.catalog_path, self.root, legacy_grouping(self.settings)),
+            jobs.scan_job(
+                self.catalog_path, self.root, legacy_grouping(self.settings), accept_missing
+            ),
             on_progress=self._scan_progress,
             on_result=self._scan_result,
             on_error=self._scan_error,
@@ -351,6 +380,21 @@ class LibraryController(QObject):
         self.scan_stage = ScanStage.IDLE
         self.busy_changed.emit()
         self.refresh()  # also recomputes the map if it is shown and faces changed
+
+    def forget_missing(self, on_done: Callable[[Any], None]) -> bool:
+        """Remove the missing photos and their faces for good, a backup first, in the
+        queue's order; not while a scan or regroup may be writing the same files.
+        ``on_done`` gets the core's Forgotten (counts and the backup)."""
+        if self.running() & {Activity.SCAN, Activity.REGROUP}:
+            self.message.emit("Wait for the scan to finish, then forget missing photos", 5000)
+            return False
+
+        def forget(editor: Editor) -> Any:
+            from faceorganizer.core.library.sync import forget_missing  # walks folders: PIL
+
+            return forget_missing(editor.catalog)
+
+        return self.edit(forget, on_done, faces_changed=True)
 
     def regroup(self, algorithm: str, threshold: float) -> None:
         """Re-cluster everything in the helper process as one undoable edit, after the

@@ -27,14 +27,22 @@ Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
 
 
-def scan_job(catalog_path: Path, root: Path, unrecorded: Settings | None):
+def scan_job(
+    catalog_path: Path, root: Path, unrecorded: Settings | None, accept_missing: bool = False
+):
     """Scan a folder (sync, faces, people) in its own process, with the library's own
-    settings (``unrecorded``: see tasks.library_settings); returns the ScanSummary."""
+    settings (``unrecorded``: see tasks.library_settings); returns the ScanSummary.
+    ``accept_missing``: the user confirmed that most photos are gone on purpose."""
 
     def job(cancelled: Cancelled) -> JobGen:
         return (
             yield from runtime.in_process(
-                tasks.scan_steps, str(catalog_path), str(root), unrecorded, cancelled=cancelled
+                tasks.scan_steps,
+                str(catalog_path),
+                str(root),
+                unrecorded,
+                accept_missing,
+                cancelled=cancelled,
             )
         )
 
@@ -57,7 +65,16 @@ class Library:
 
     @classmethod
     def open(cls, path: Path, root: Path | None, unrecorded: Settings | None = None) -> Library:
-        catalog = Catalog(path, root=root)
+        """The catalog, checked whole before anything is written to it: a damaged one
+        is refused (DamagedCatalog names the backup to put back)."""
+        catalog = Catalog(path)
+        try:
+            catalog.verify()
+            if root is not None:
+                catalog.set_root(root)
+        except Exception:
+            catalog.close()
+            raise
         return cls(catalog, Editor(catalog), unrecorded)
 
     def settings(self) -> Settings:
@@ -81,10 +98,13 @@ class Snapshot:
     map_ids: np.ndarray | None
     map_persons: np.ndarray | None
     settings: Settings  # the library's own
+    missing: int  # photos the last scan did not find
+    missing_faces: frozenset[int]  # their faces, shown greyed
 
 
 def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | None) -> Snapshot:
     catalog = library.catalog
+    missing = catalog.missing_count()
     return Snapshot(
         load_people(catalog, show_hidden),
         catalog.person_names(),
@@ -95,6 +115,8 @@ def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | Non
         map_ids,
         None if map_ids is None else catalog.person_ids(map_ids),
         library.settings(),
+        missing,
+        frozenset(catalog.missing_face_ids()) if missing else frozenset(),
     )
 
 
@@ -212,6 +234,7 @@ class PhotoFaces:
     relative: str  # as the catalog lists it
     person: str  # the name of the chosen face's person, or "Unknown"
     boxes: list[tuple[Box, str, bool]]  # every face: box, name, is it the chosen one
+    missing: bytes | None = None  # the photo is missing: the chosen face's thumbnail instead
 
 
 @dataclass(frozen=True)
@@ -222,7 +245,8 @@ class Picture:
 
 def photo_job(catalog_path: Path, face_id: int, max_side: int):
     """The photo a face comes from: its faces and names (yielded first), then the photo
-    decoded upright (EXIF orientation, HEIC…) at screen size, for the viewer."""
+    decoded upright (EXIF orientation, HEIC…) at screen size, for the viewer. A missing
+    photo (drive unplugged) is not looked for: its face's thumbnail comes instead."""
 
     def job(cancelled: Cancelled) -> JobGen:
         from faceorganizer.core.vision.images import load_photo
@@ -236,12 +260,15 @@ def photo_job(catalog_path: Path, face_id: int, max_side: int):
                 for other, box, person in catalog.faces_in_photo_of(face_id)
             ]
             root = catalog.root or Path()
+            missing = catalog.thumbnail(face_id) or b"" if info["missing"] else None
         finally:
             catalog.close()
         person = info["person_id"]
         path = root / str(info["path"])
         name = names.get(person, "Unknown") if person is not None else "Unknown"  # type: ignore[arg-type]
-        yield PhotoFaces(path, str(info["path"]), name, boxes)
+        yield PhotoFaces(path, str(info["path"]), name, boxes, missing)
+        if missing is not None:
+            return None
         photo = load_photo(path, max_side)
         return Picture(photo.rgb, photo.scale)
 

@@ -2,7 +2,8 @@
 
 Behaviour lives elsewhere: :mod:`controller` (the library, its queue and what may run
 together), :mod:`browser` (people and face grids), :mod:`mapping` (the map tab),
-:mod:`scanning` (scan progress), :mod:`commands` (edits). This module only composes
+:mod:`scanning` (scan progress), :mod:`commands` (edits), :mod:`trust` (missing photos,
+refused scans, damaged catalogs). This module only composes
 them, and keeps the window's own state (geometry, recent folders, drops).
 """
 
@@ -27,6 +28,8 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from faceorganizer import __version__
@@ -41,6 +44,8 @@ from faceorganizer.ui.dialogs.regroup import ClusterDialog
 from faceorganizer.ui.mapping import MapPresenter
 from faceorganizer.ui.photos import PhotosPresenter
 from faceorganizer.ui.scanning import ScanPresenter
+from faceorganizer.ui.trust import TrustPresenter
+from faceorganizer.ui.widgets.banner import MissingBanner
 from faceorganizer.ui.widgets.panels import EmptyPage, FacesPanel, MapPanel, PeoplePanel, ScanStatus
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 
@@ -99,6 +104,11 @@ class MainWindow(QMainWindow):
             self.controller, self.browser, self.thumbs, self, self.statusBar().showMessage
         )
         self.act = build_actions(self, self._bindings())
+        self.banner = MissingBanner([self.act["rescan"], self.act["forget_missing"]])
+        self.library_page.layout().insertWidget(0, self.banner)
+        self.trust = TrustPresenter(
+            self.controller, self.banner, self.thumbs, self.browser.person_name, self
+        )
         self.commands.showing_hidden = self.act["show_hidden"].isChecked
         self.recent_menu = build_menus(self, self.act, self.people, self.faces)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -114,6 +124,7 @@ class MainWindow(QMainWindow):
             "open": self.choose_folder,
             "rescan": c.start_scan,
             "cancel": self.scanning.cancel,
+            "forget_missing": lambda: self.trust.forget_missing(),
             "export": self.show_export,
             "quit": self.close,
             "undo": commands.undo,
@@ -158,7 +169,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
-        self.stack.addWidget(self.splitter)
+        self.library_page = QWidget()  # the missing-photos banner goes above the splitter
+        page = QVBoxLayout(self.library_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(0)
+        page.addWidget(self.splitter, 1)
+        self.stack.addWidget(self.library_page)
         self.setCentralWidget(self.stack)
 
     def _build_status(self) -> None:

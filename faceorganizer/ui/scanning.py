@@ -65,7 +65,9 @@ class ScanPresenter(QObject):
     def _finished(self, summary: object) -> None:
         if isinstance(summary, BaseException):
             return
-        if getattr(summary, "cancelled", False):
+        if summary.sync.refused:  # type: ignore[attr-defined]
+            self._say("Scan stopped: nothing was changed (see the message)", 10000)
+        elif getattr(summary, "cancelled", False):
             self.controller.read(
                 lambda library: library.catalog.pending_count(), self._stopped_message
             )

@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from faceorganizer.config import DEFAULT_THRESHOLD
 from faceorganizer.ui import jobs
 from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, PeopleModel, Row
-from faceorganizer.ui.widgets.thumbs import Thumbnails
+from faceorganizer.ui.widgets.thumbs import Thumbnails, render
 from faceorganizer.ui.workers import Task, is_running, run_task
 from faceorganizer.wording import count
 
@@ -89,7 +89,8 @@ class SkippedFilesDialog(QDialog):
 
 
 class PhotoCanvas(QWidget):
-    """The photo scaled to fit, with the chosen face boxed and the others outlined."""
+    """The photo scaled to fit, with the chosen face boxed and the others outlined; for a
+    missing photo, the face greyed above the message."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,6 +98,7 @@ class PhotoCanvas(QWidget):
         self.scale = 1.0  # image pixels per original pixel
         self.boxes: list[tuple[tuple[float, float, float, float], str, bool]] = []
         self.message = "Loading…"
+        self.face = QImage()  # shown with the message when there is no photo
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -105,7 +107,14 @@ class PhotoCanvas(QWidget):
         painter.fillRect(self.rect(), QColor("#1f2127"))
         if self.image.isNull():
             painter.setPen(QColor("#a3a7b0"))
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
+            if self.face.isNull():
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
+                return
+            side = self.face.width() / self.face.devicePixelRatio()
+            top = (self.height() - side) / 2 - 40
+            painter.drawImage(QRectF((self.width() - side) / 2, top, side, side), self.face)
+            below = QRectF(0, top + side + 16, self.width(), 80)
+            painter.drawText(below, Qt.AlignmentFlag.AlignHCenter, self.message)
             return
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -187,10 +196,22 @@ class PhotoViewer(QDialog):
         self.setWindowTitle(f"{faces.relative} — faceorganizer")
         self.caption.setText(f"<b>{faces.person}</b> &nbsp;·&nbsp; {faces.path}")
         self.canvas.boxes = faces.boxes
-        self.open_button.setEnabled(True)
+        self.open_button.setEnabled(faces.missing is None)
+        if faces.missing is not None:
+            dpr = self.devicePixelRatioF()
+            face = render(faces.missing, (0, 160, dpr, 12, True))
+            self.canvas.face = QImage() if face is None else face
+            if face is not None:
+                face.setDevicePixelRatio(dpr)
+            self.canvas.message = (
+                "This photo is missing — is the drive connected?\n"
+                "Its faces and names are kept; rescan once it is back."
+            )
         self.canvas.update()
 
-    def _show(self, picture: jobs.Picture) -> None:
+    def _show(self, picture: jobs.Picture | None) -> None:
+        if picture is None:  # a missing photo: nothing to decode
+            return
         rgb = picture.rgb
         height, width = rgb.shape[:2]
         self.canvas.image = QImage(

@@ -204,6 +204,11 @@ class ExportDialog(QDialog):
         )
         if self.write_xmp.isChecked():
             text += f" {count(self.report.sidecars, 'name file')} (.xmp) written or updated."
+        if self.report.missing:
+            text += (
+                f"<br>{count(len(self.report.missing), 'missing photo')} skipped — is the "
+                "drive connected? Rescan and export again once it is."
+            )
         if self.report.failed:
             text += f"<br><b>{len(self.report.failed)} failed</b>, e.g. " + ", ".join(
                 f"{path} ({why})" for path, why in self.report.failed[:3]

@@ -8,7 +8,8 @@ rounds it into a QImage; the GUI thread only turns those into pixmaps (kept in
 :class:`QPixmapCache`, an LRU bounded in KB) and ``ready`` asks the views to repaint.
 The newest requests are served first, so the tiles on screen after a fast scroll come
 before the ones scrolled past. Pixmaps are made at the screen's device pixel ratio so
-they stay sharp at 200 %.
+they stay sharp at 200 %. Faces of missing photos (an unplugged drive) come greyed and
+faded wherever they are drawn: grids, people tiles, the map, dialogs.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ MAX_WAITING = 600  # requests beyond this (scrolled past long ago) are dropped
 BATCH = 24  # thumbnails handed to the GUI thread at a time
 LOADING = QColor("#dfe1e6")
 MISSING = QColor("#c9ccd3")
+GREYED_OPACITY = 0.45  # a missing photo's face: still there, clearly not at hand
 
-Request = tuple[int, int, float, float]  # face id, side, device pixel ratio, radius
+Request = tuple[int, int, float, float, bool]  # face id, side, dpr, radius, greyed
 
 
 def _key(generation: int, request: Request) -> str:
-    face_id, side, dpr, radius = request
-    return f"fo{generation}:{face_id}:{side}:{dpr:.2f}:{radius:.0f}"
+    face_id, side, dpr, radius, greyed = request
+    return f"fo{generation}:{face_id}:{side}:{dpr:.2f}:{radius:.0f}:{greyed:d}"
 
 
 def _canvas(side: int, dpr: float, radius: float) -> tuple[QImage, QPainter, int]:
@@ -53,7 +55,7 @@ def _canvas(side: int, dpr: float, radius: float) -> tuple[QImage, QPainter, int
 def render(data: bytes | None, request: Request) -> QImage | None:
     """The thumbnail as a square image ``side * dpr`` pixels wide, rounded; None when
     there is no readable JPEG. Safe in any thread (QImage only)."""
-    _face, side, dpr, radius = request
+    _face, side, dpr, radius, greyed = request
     source = QImage()
     if not data or not source.loadFromData(data):
         return None
@@ -66,6 +68,9 @@ def render(data: bytes | None, request: Request) -> QImage | None:
         Qt.AspectRatioMode.KeepAspectRatioByExpanding,
         Qt.TransformationMode.SmoothTransformation,
     )
+    if greyed:
+        scaled = scaled.convertToFormat(QImage.Format.Format_Grayscale8)
+        painter.setOpacity(GREYED_OPACITY)
     x = (scaled.width() - pixels) // 2
     y = (scaled.height() - pixels) // 2
     painter.drawImage(0, 0, scaled, x, y, pixels, pixels)
@@ -74,7 +79,7 @@ def render(data: bytes | None, request: Request) -> QImage | None:
 
 
 def _plain(request: Request, colour: QColor, mark: str = "") -> QPixmap:
-    _face, side, dpr, radius = request
+    _face, side, dpr, radius, _greyed = request
     image, painter, pixels = _canvas(side, dpr, radius)
     painter.fillRect(0, 0, pixels, pixels, colour)
     if mark:
@@ -153,6 +158,7 @@ class Thumbnails(QObject):
         QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), CACHE_KB))
         self._loader: _Loader | None = None
         self._generation = 0
+        self._greyed: frozenset[int] = frozenset()
         self._blank: dict[tuple[str, int, float, float], QPixmap] = {}
         self._repaint = QTimer(self, singleShot=True, interval=15)  # one repaint per batch
         self._repaint.timeout.connect(self.ready)
@@ -164,15 +170,26 @@ class Thumbnails(QObject):
             self._loader.deleteLater()
             self._loader = None
         self._generation += 1
+        self._greyed = frozenset()
         if catalog_path is not None:
             self._loader = _Loader(Path(catalog_path), self._generation, self)
             self._loader.loaded.connect(self._arrived)
             self._loader.start()
 
+    def set_greyed(self, face_ids: frozenset[int]) -> None:
+        """The faces of missing photos, from now on drawn greyed (others as they are)."""
+        if face_ids != self._greyed:
+            self._greyed = face_ids
+            self.ready.emit()
+
+    def is_greyed(self, face_id: int) -> bool:
+        return face_id in self._greyed
+
     def pixmap(self, face_id: int, side: int, dpr: float = 1.0, radius: float = 0.0) -> QPixmap:
         """A square thumbnail ``side`` logical pixels wide, rounded by ``radius``: from
         the cache, else a blank tile now and the thumbnail after ``ready``."""
-        request: Request = (int(face_id), int(side), round(float(dpr), 2), float(radius))
+        greyed = face_id in self._greyed
+        request: Request = (int(face_id), int(side), round(float(dpr), 2), float(radius), greyed)
         found = QPixmapCache.find(_key(self._generation, request))
         if found is not None and not found.isNull():
             return found
