@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from faceorganizer import resources_dir
+from faceorganizer.wording import count
 
 SAMPLE = Path("sample") / "eileen-collins.jpg"
 # The sample's face (a 512 x 512 NASA portrait): the best detection must lie in this box.
@@ -106,7 +107,7 @@ class SelfTest:
         groups = {tuple(sorted(set(labels[truth == t]))) for t in range(3)}
         if len(groups) != 3 or any(len(g) != 1 for g in groups):
             raise CheckFailed(f"expected 3 clean clusters, got labels {labels.tolist()}")
-        return f"{len(points)} faces -> 3 people"
+        return f"{count(len(points), 'face')} -> 3 people"
 
     def umap(self) -> str:
         import numba
@@ -121,7 +122,7 @@ class SelfTest:
         if xy.shape != (len(points), 2) or not np.isfinite(xy).all():
             raise CheckFailed(f"bad UMAP output: shape {xy.shape}")
         layer = numba.threading_layer()
-        return f"{len(points)} faces -> 2-D map (pynndescent, numba {layer} threads)"
+        return f"{count(len(points), 'face')} -> 2-D map (pynndescent, numba {layer} threads)"
 
     def scan(self) -> str:
         """A real scan of a copy of the sample photo whose sidecar names its face: the
@@ -152,7 +153,8 @@ class SelfTest:
         if SAMPLE_NAME not in names or summary.metadata.warnings:
             raise CheckFailed(f"the sidecar's name was not read: {summary.metadata}")
         return (
-            f"{stats['files']} photo, {stats['faces']} faces, {stats['people']} people, "
+            f"{count(stats['files'], 'photo')}, {count(stats['faces'], 'face')}, "
+            f"{count(stats['people'], 'person')}, "
             "named from its XMP sidecar"
         )
 

@@ -25,6 +25,7 @@ from faceorganizer.core.store.catalog import DamagedCatalog
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.regroup import legacy_grouping
 from faceorganizer.ui.workers import Job, SerialWorker, Task, call_job, is_running, run_task
+from faceorganizer.wording import count
 
 LIVE_REFRESH_MS = 1500  # while scanning: how often new faces are shown
 STOP_TIMEOUT_MS = 120_000  # a scan stops after the photos in flight
@@ -413,7 +414,9 @@ class LibraryController(QObject):
                 Activity.REGROUP,
                 jobs.recluster_job(path, algorithm, threshold),
                 on_result=lambda r: self.message.emit(
-                    f"Regrouped: {r.people} people, {r.unassigned} faces unassigned", 8000
+                    f"Regrouped: {count(r.people, 'person')}, "
+                    f"{count(r.unassigned, 'face')} unassigned",
+                    8000,
                 ),
                 on_error=lambda e: self.problem.emit("Regrouping failed", str(e)),
             )

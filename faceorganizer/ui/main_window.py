@@ -48,6 +48,7 @@ from faceorganizer.ui.trust import TrustPresenter
 from faceorganizer.ui.widgets.banner import MissingBanner
 from faceorganizer.ui.widgets.panels import EmptyPage, FacesPanel, MapPanel, PeoplePanel, ScanStatus
 from faceorganizer.ui.widgets.thumbs import Thumbnails
+from faceorganizer.wording import count
 
 MAX_RECENT = 8
 MAP_TAB = 1
@@ -329,7 +330,7 @@ class MainWindow(QMainWindow):
 
     def _show_counts(self, snapshot: object) -> None:
         people = sum(1 for r in snapshot.rows if r.person_id is not None)  # type: ignore[attr-defined]
-        self.counts_label.setText(f"{snapshot.faces:,} faces · {people:,} people")  # type: ignore[attr-defined]
+        self.counts_label.setText(f"{count(snapshot.faces, 'face')} · {count(people, 'person')}")  # type: ignore[attr-defined]
 
     # ================================================================ commands of the window
     def _rename_current(self) -> None:

@@ -12,6 +12,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.browser import Browser
 from faceorganizer.ui.controller import LibraryController
 from faceorganizer.ui.widgets.panels import MapPanel
+from faceorganizer.wording import count
 
 
 class MapPresenter(QObject):
@@ -62,7 +63,7 @@ class MapPresenter(QObject):
         if not len(layout.face_ids):
             scatter.message = "No faces yet"
         self.panel.status.setText(
-            f"{len(layout.face_ids):,} faces"
+            count(len(layout.face_ids), "face")
             if layout.final
             else "Quick preview — computing the UMAP layout…"
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import io
+import re
 import tokenize
 from pathlib import Path
 
@@ -30,6 +32,28 @@ def test_no_message_in_the_package_says_s_in_brackets() -> None:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type in strings and "(s)" in token.string:
                 offenders.append(f"{path.name}:{token.start[0]}")
+    assert offenders == []
+
+
+PLURAL_AFTER_NUMBER = re.compile(r"\s+(faces|people|photos|groups|files|questions)\b")
+
+
+def test_no_number_is_put_before_a_plural_without_the_helper() -> None:
+    """An f-string "{n} faces" says "1 faces" when n is 1 (the undo label of names read
+    from photos did); count() gives the word its form."""
+    offenders = []
+    for path in Path(faceorganizer.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for value, after in zip(node.values, node.values[1:], strict=False):
+                written = isinstance(value, ast.FormattedValue) and not (
+                    isinstance(value.value, ast.Call)
+                    and getattr(value.value.func, "id", "") == "count"
+                )
+                text = after.value if isinstance(after, ast.Constant) else ""
+                if written and isinstance(text, str) and PLURAL_AFTER_NUMBER.match(text):
+                    offenders.append(f"{path.name}:{node.lineno}")
     assert offenders == []
 
 

@@ -22,6 +22,7 @@ from faceorganizer.core.metadata.embedded import file_date, read_embedded
 from faceorganizer.core.metadata.orientation import Box
 from faceorganizer.core.metadata.regions import photo_regions
 from faceorganizer.core.store.catalog import Catalog, FileRow
+from faceorganizer.wording import count
 
 
 @dataclass
@@ -118,6 +119,6 @@ def apply_region_names(catalog: Catalog) -> int:
             continue
         change.faces[face_id] = (target, 1, 0)
     if change.faces:
-        editor.apply(f"Names from photo metadata ({len(change.faces)} faces)", change)
+        editor.apply(f"Names from photo metadata ({count(len(change.faces), 'face')})", change)
     catalog.mark_region_names_applied(face for face, *_ in pending)
     return len(change.faces)

@@ -20,6 +20,7 @@ from faceorganizer.core.metadata.xmp_read import sidecar_signature
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.core.store.files import content_hash
 from faceorganizer.core.vision.images import is_image_path
+from faceorganizer.wording import count
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,8 @@ def unplugged_message(found: int, present: int, vanished: int) -> str:
         return "the folder is empty — is the drive connected? Nothing was changed."
     if vanished * 2 > present:
         return (
-            f"{vanished} of the {present} photos are gone — is the drive connected? Nothing "
-            "was changed."
+            f"{vanished:,} of the {count(present, 'photo')} are gone — is the drive connected? "
+            "Nothing was changed."
         )
     return ""
 

@@ -345,7 +345,7 @@ class ScanStatus(QWidget):
         now = time.monotonic()
         self.bar.setRange(0, max(1, total))
         self.bar.setValue(done)
-        text = f"Finding faces: {done} / {total} photos"
+        text = f"Finding faces: {done:,} / {count(total, 'photo')}"
         if self._start is None and done > 0:
             self._start = (now, done)
         elif self._start is not None and done > self._start[1]:
