@@ -103,7 +103,8 @@ def regroup(qtbot, win: MainWindow, catalog: Catalog, threshold: float) -> None:
     qtbot.waitUntil(lambda: settled(win), timeout=60_000)
     assert not dialog.isVisible()
     assert len(catalog.persons()) == expected  # what the dialog said it would be
-    assert win.act["undo"].text().startswith("&Undo Re-cluster")
+    label = f"&Undo Regroup faces (Chinese whispers, {threshold:.2f})"
+    assert win.act["undo"].text() == label
 
 
 def test_regroup_dialog_applies_and_undo_brings_back_settings_and_people(

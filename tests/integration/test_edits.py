@@ -108,13 +108,13 @@ def test_undoing_a_regroup_puts_back_its_settings_and_people(catalog: Catalog) -
     assert (regrouped.algorithm, regrouped.threshold) == ("dbscan", 0.4)
     assert regrouped.detector == grouped.detector
     assert snapshot(catalog) != people
-    assert editor.undo() == "Re-cluster (dbscan)"
+    assert editor.undo() == "Regroup faces (DBSCAN, 0.40)"
     assert catalog.settings() == grouped and snapshot(catalog) == people
-    assert editor.redo() == "Re-cluster (dbscan)"
+    assert editor.redo() == "Regroup faces (DBSCAN, 0.40)"
     catalog.close()
     reopened = Catalog(catalog.path)
     assert reopened.settings() == regrouped
-    assert Editor(reopened).undo() == "Re-cluster (dbscan)"
+    assert Editor(reopened).undo() == "Regroup faces (DBSCAN, 0.40)"
     assert reopened.settings() == grouped
     reopened.close()
 

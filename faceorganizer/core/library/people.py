@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
 from faceorganizer.core.grouping.cluster import cluster
 from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
@@ -168,9 +169,15 @@ def recluster(
         for person in catalog.unnamed_persons():
             if person not in used:
                 change.persons[person] = None  # unnamed person left empty: drop it
-        editor.apply(f"Re-cluster ({algorithm})", change, undoable=undoable)
+        editor.apply(regroup_label(settings), change, undoable=undoable)
     stats = catalog.stats()
     return ClusterResult(stats["faces"], stats["people"], stats["unassigned"])
+
+
+def regroup_label(settings: Settings) -> str:
+    """The undo log's name of a regroup, in the words of the Regroup Faces dialog."""
+    threshold = settings.threshold or DEFAULT_THRESHOLD[settings.algorithm]
+    return f"Regroup faces ({ALGORITHMS[settings.algorithm]}, {threshold:.2f})"
 
 
 def preview_people(catalog: Catalog, algorithm: str, threshold: float | None) -> int:
