@@ -225,3 +225,28 @@ def undo_labels(catalog: Catalog) -> list[str]:
         row[0]
         for row in catalog.db.execute("SELECT label FROM edits WHERE undone = 0 ORDER BY id DESC")
     ]
+
+
+def test_export_dialog_grows_for_its_report_instead_of_squeezing_its_rows(
+    qtbot, library: MainWindow, tmp_path
+) -> None:
+    """A long destination wraps the report onto more lines: the dialog grows to fit
+    them (the window's minimum size ignores word wrap, so the rows above overlapped)."""
+    win = library
+    win.act["export"].trigger()
+    dialog = win.export_dialog
+    qtbot.waitExposed(dialog)
+    dialog.destination.setText(str(tmp_path / ("a folder with a long name " * 3) / "Exported"))
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=60_000)
+    qtbot.wait(100)  # the layout settles
+    squeezed = [
+        widget.text()
+        for widget in (*dialog.modes.buttons(), dialog.only_named, dialog.write_xmp)
+        if widget.height() < widget.sizeHint().height()
+    ]
+    assert squeezed == []
+    result = dialog.result
+    assert result.height() >= result.heightForWidth(result.width())
+    assert result.geometry().bottom() < dialog.open_button.geometry().top()
+    qtbot.waitUntil(lambda: not dialog.task.running, timeout=30_000)

@@ -245,6 +245,17 @@ def add_intro(layout: QVBoxLayout, text: str) -> None:
     layout.addWidget(intro)
 
 
+def fit_height(dialog: QWidget) -> None:
+    """Grow a dialog to the height its wrapped text needs at its width. A window's
+    minimum size ignores word wrap, so a label that gained lines squeezed the rows above
+    it into one another instead."""
+    layout = dialog.layout()
+    layout.activate()
+    needed = layout.totalHeightForWidth(dialog.width()) if layout.hasHeightForWidth() else 0
+    if needed > dialog.height():
+        dialog.resize(dialog.width(), needed)
+
+
 class ThresholdSlider(QWidget):
     """A grouping threshold (face distance) as a slider, explained the same way in every
     dialog: to the left more people (stricter), to the right fewer (looser)."""

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from faceorganizer.core.library.export import ExportError, ExportReport, Mode, Options
 from faceorganizer.ui import jobs
-from faceorganizer.ui.dialogs.common import add_intro
+from faceorganizer.ui.dialogs.common import add_intro, fit_height
 from faceorganizer.ui.workers import Task, is_running, run_task
 from faceorganizer.wording import count
 
@@ -217,6 +217,7 @@ class ExportDialog(QDialog):
         self.result.show()
         self.open_button.show()
         self.open_button.setDefault(True)
+        fit_height(self)
 
     def _failed(self, exc: BaseException) -> None:
         self.progress.hide()
