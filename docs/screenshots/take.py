@@ -157,11 +157,26 @@ def main() -> int:
         save(split, "split")
         split.close()
 
-        review = ReviewDialog(catalog_path, catalog, window.thumbs, lambda q, yes: None, window)
+        # the first question of each kind ("Is this X?", "Are these the same person?")
+        read = window.controller.read
+        review = ReviewDialog(catalog_path, read, window.thumbs, lambda q, yes: None, window)
         review.show()
-        yield lambda: review.current() is not None
-        yield 300
-        save(review, "review")
+        shots = {False: "review", True: "review-pair"}
+        while shots:
+            yield (
+                lambda: (
+                    not review.loading
+                    and (review.current() is None or not review.photo.image.isNull())
+                )
+            )
+            question = review.current()
+            if question is None:
+                break
+            name = shots.pop(question.other_id is not None, None)
+            if name is not None:
+                yield 300
+                save(review, name)
+            review.skip.click()
         review.close()
 
         window.act["people_tab"].trigger()
