@@ -9,7 +9,14 @@ from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, MIN_PERSON_FACES
 from faceorganizer.core.grouping.cluster import cluster
 from faceorganizer.core.grouping.constraints import Constraints, prepare_constraints
 from faceorganizer.core.grouping.dbscan import dbscan
-from faceorganizer.core.grouping.knn import knn, knn_update, neighbor_graph
+from faceorganizer.core.grouping.knn import (
+    MUTUAL_FROM,
+    knn,
+    knn_update,
+    mutual_links,
+    mutual_rank,
+    neighbor_graph,
+)
 from faceorganizer.core.grouping.merge import LINKAGES, merge_clusters
 from faceorganizer.core.grouping.suggest import suggest
 from faceorganizer.core.grouping.threshold import auto_threshold
@@ -294,3 +301,44 @@ def test_incremental_keeps_constraints(problem, algorithm, new):
 def _first(c: Constraints, n: int) -> Constraints:
     """The constraints among the first ``n`` faces."""
     return Constraints(c.photo[:n], c.anchor[:n], [(f, a) for f, a in c.forbidden if f < n])
+
+
+def test_mutual_rank_is_the_larger_of_both_ranks():
+    x, _ = blobs(people=3, per=6, seed=3)
+    idx, _ = knn(x, k=5)
+    rank = mutual_rank(idx)
+    for i in range(idx.shape[0]):
+        for c, j in enumerate(idx[i].tolist()):
+            back = idx[j].tolist().index(i) if i in idx[j] else 5
+            assert rank[i, c] == max(c, back)
+
+
+def crowd_and_pair() -> np.ndarray:
+    """Person P: 5 faces 0.2 apart; person S: 3 faces 0.3 apart, each 0.44 from P's first
+    face, which has its own four faces nearer (a baby among look-alikes)."""
+    x = np.zeros((8, DIM), np.float32)
+    x[np.arange(5), 1 + np.arange(5)] = 0.2 / np.sqrt(2)
+    x[5:, 1] = 0.3
+    x[5:, 20] = np.sqrt(0.44**2 - 0.045 - (0.3 - 0.2 / np.sqrt(2)) ** 2)
+    x[5 + np.arange(3), 10 + np.arange(3)] = 0.3 / np.sqrt(2)
+    return x
+
+
+def test_mutual_links_keep_short_links_and_drop_one_sided_long_ones():
+    x = crowd_and_pair()
+    idx, dist = knn(x, k=7)
+    links = mutual_links(idx, dist, rank=3)
+    assert np.isclose(dist[5, 2], 0.44, atol=1e-3) and idx[5, 2] == 0  # S's link to P's face
+    assert np.isinf(links[5, 2])  # ... ranks 4th from P's face: dropped
+    short = dist < MUTUAL_FROM
+    assert np.array_equal(links[short], dist[short])
+
+
+def test_a_one_sided_long_link_does_not_join_two_people():
+    """DBSCAN's radius graph chained them through the link before the rule; Chinese
+    whispers' merge step may still join two such groups (average linkage, all links)."""
+    x = crowd_and_pair()
+    labels = cluster(x, "dbscan")
+    assert len(set(labels[:5].tolist())) == 1 and len(set(labels[5:].tolist())) == 1
+    assert labels[0] != labels[5]
+    assert len(set(cluster(x, "dbscan", mutual=False).tolist())) == 1

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
-from faceorganizer.core.grouping.cluster import cluster
+from faceorganizer.core.grouping.cluster import MERGE_GAP_V2, cluster
 from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
 from faceorganizer.core.library.neighbors import neighbors_for
@@ -80,8 +81,15 @@ def _labels_to_persons(
 
 
 # 1: whispers or DBSCAN alone, every group a person; 2: small groups' faces attach to
-# the person they clearly belong to and lone faces go to the Unsorted bin.
-GROUPING_VERSION = 2
+# the person they clearly belong to and lone faces go to the Unsorted bin; 3: links
+# longer than MUTUAL_FROM only between mutual near neighbours (grouping.knn.mutual_links)
+# and Chinese whispers runs closer to the threshold (MERGE_GAP).
+GROUPING_VERSION = 3
+_BEFORE_3 = {"mutual": False, "merge_gap": MERGE_GAP_V2}
+_VERSION_ARGS: dict[int, dict[str, Any]] = {
+    1: {"attach": False, "min_faces": 1, **_BEFORE_3},
+    2: _BEFORE_3,
+}
 GROUPING_KEY = "grouping"  # catalog meta: the grouping version the library was started with
 
 
@@ -111,7 +119,7 @@ def _cluster_all(
     if len(face_ids) == 0:
         return face_ids, constraints, np.empty(0, np.int64)
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
-    refined = {} if version >= 2 else {"attach": False, "min_faces": 1}
+    refined = _VERSION_ARGS.get(version, {})
     labels = cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors, **refined)
     return face_ids, constraints, labels
 
