@@ -1,15 +1,22 @@
 """How many review answers a user needs: a simulated user answers every question truthfully.
 
-    python bench/review_effort.py LABELED_FOLDER [--catalog SCANNED.sqlite] [--max-answers N]
+    python bench/review_effort.py LABELED_FOLDER [LABELED_FOLDER ...]
+        [--cache DIR] [--catalog SCANNED.sqlite] [--max-answers N]
 
-Scans LABELED_FOLDER (``<identity>/<image>``) with default settings into a temporary
-catalog, or starts from a copy of an already scanned catalog (the copy takes the
-answers; the given file is never written). Then it asks the review's questions
-(:func:`review.review_queue`, closest first, as the dialog does) and answers them as a
-user who knows every labeled face would: a face carries its folder's label when it is
-the largest face of a labeled photo; a person is who most of their labeled faces are.
+Scans each LABELED_FOLDER (``<identity>/<image>``) with default settings into a temporary
+catalog. ``--cache DIR`` keeps that scan (faces and descriptors) in DIR, one file per
+folder and detector, and later runs start from a copy of it, grouped again with today's
+grouping; ``--catalog`` starts from a copy of an already scanned catalog as it is grouped
+(one folder only). The given or cached file is never written.
 
-* "Is this X?": yes moves the face into X (``Editor.move``), no rejects it.
+Then it asks the review's questions (:func:`review.review_queue`, in the dialog's order)
+and answers them as a user who knows every labeled face would: a face carries its
+folder's label when it is the largest face of a labeled photo; a person is who most of
+their labeled faces are. The questions come from the app's code alone; only the answers
+read the labels.
+
+* "Is this X?": yes puts the face into X (``Editor.move``), no rejects it
+  (``Editor.reject``: a face that is in X leaves it).
 * "Are these the same person?": yes merges the two, no keeps them apart
   (``Editor.keep_apart``).
 * A question about a face or a person without a label is skipped; it still counts as an
@@ -18,7 +25,9 @@ the largest face of a labeled photo; a person is who most of their labeled faces
 When a pass over the queue ends, the queue is asked for again (answers change it) until
 it has nothing new. Prints the end-to-end BCubed F (a labeled photo with no face, or
 whose face is in no person, is a cluster of its own) before any answer and after every
-10, and the number of answers that reached 0.99 (the goal: at most 5 % of the photos).
+10, then a table over all folders: the F at 0 answers and after as many answers as 5 %
+of the photos (the goal's budget), the answers that reached 0.95 and 0.99 (the goal: at
+most 5 % of the photos), and the F when the questions ran out.
 """
 
 from __future__ import annotations
@@ -27,12 +36,14 @@ import argparse
 import sys
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceorganizer.config import Settings  # noqa: E402
 from faceorganizer.core.library.edits import Editor  # noqa: E402
+from faceorganizer.core.library.people import recluster  # noqa: E402
 from faceorganizer.core.library.review import (  # noqa: E402
     PairSuggestion,
     Suggestion,
@@ -43,6 +54,8 @@ from faceorganizer.core.store.catalog import Catalog  # noqa: E402
 from faceorganizer.eval.evaluation import labeled_photos, score_photos  # noqa: E402
 
 GOAL = 0.99
+MILESTONES = (0.95, GOAL)
+BUDGET = 0.05  # the goal: answers at most 5 % of the photos
 
 
 class Truth:
@@ -71,12 +84,12 @@ class Truth:
 
 
 def answer(catalog: Catalog, editor: Editor, truth: Truth, q: Suggestion | PairSuggestion) -> str:
-    """Apply the truthful answer; 'yes', 'no', 'skip' or 'stale' (the question no longer
-    applies after earlier answers: not counted)."""
+    """Apply the truthful answer as the dialog's buttons do (ui.commands); 'yes', 'no',
+    'skip' or 'stale' (earlier answers settled it, as the dialog skips it: not counted)."""
     persons = {p.id for p in catalog.persons()}
     if isinstance(q, Suggestion):
-        person, locked = catalog.assignments()[q.face_id]
-        if locked or person == q.person_id or q.person_id not in persons:
+        locked = catalog.assignments()[q.face_id][1]
+        if locked or q.person_id not in persons:
             return "stale"
         face_label, target = truth.label.get(q.face_id), truth.who(catalog, q.person_id)
         if face_label is None or target is None:
@@ -98,65 +111,137 @@ def answer(catalog: Catalog, editor: Editor, truth: Truth, q: Suggestion | PairS
     return "no"
 
 
-def simulate(catalog: Catalog, max_answers: int) -> None:
+@dataclass
+class Run:
+    """One folder's simulation: the F before any answer and after each one."""
+
+    name: str
+    photos: int
+    curve: list[float] = field(default_factory=list)
+    tally: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def reached(self, goal: float) -> int | None:
+        return next((n for n, f in enumerate(self.curve) if f >= goal), None)
+
+    def at(self, answers: int) -> float:
+        return self.curve[min(answers, len(self.curve) - 1)]
+
+    @property
+    def budget(self) -> int:
+        return int(BUDGET * self.photos)
+
+
+def kind_of(catalog: Catalog, q: Suggestion | PairSuggestion) -> str:
+    if isinstance(q, PairSuggestion):
+        return "pair"
+    return "member" if catalog.assignments()[q.face_id][0] == q.person_id else "face"
+
+
+def simulate(catalog: Catalog, name: str, max_answers: int) -> Run:
     truth = Truth(catalog)
     editor = Editor(catalog)
-    f = truth.e2e_bcubed(catalog)
-    print(f"# {truth.photos} labeled photos; goal {GOAL} within {truth.photos // 20}")
-    print(f"answers {0:4d}  e2e BCubed F {f:.4f}")
-    answers, reached, seen = 0, 0 if f >= GOAL else None, set()
-    tally: Counter[tuple[str, str]] = Counter()
+    run = Run(name, truth.photos, [truth.e2e_bcubed(catalog)])
+    print(f"# {name}: {run.photos} labeled photos; goal {GOAL} within {run.budget} answers")
+    print(f"answers {0:4d}  e2e BCubed F {run.curve[0]:.4f}")
+    seen: set[Suggestion | PairSuggestion] = set()
     bands: Counter[tuple[str, float, str]] = Counter()
-    while answers < max_answers:
+    while len(run.curve) <= max_answers:
         fresh = [q for q in review_queue(catalog) if q not in seen]
         if not fresh:
             break
         for q in fresh:
             seen.add(q)
+            kind = kind_of(catalog, q)
             result = answer(catalog, editor, truth, q)
             if result == "stale":
                 continue
-            kind = "face" if isinstance(q, Suggestion) else "pair"
-            tally[(kind, result)] += 1
+            run.tally[(kind, result)] += 1
             bands[(kind, min(int(q.distance * 40), 40) / 40, result)] += 1
-            answers += 1
-            f = truth.e2e_bcubed(catalog)
-            if reached is None and f >= GOAL:
-                reached = answers
-            if answers % 10 == 0:
-                print(f"answers {answers:4d}  e2e BCubed F {f:.4f}")
-            if answers >= max_answers:
+            run.curve.append(truth.e2e_bcubed(catalog))
+            if (len(run.curve) - 1) % 10 == 0:
+                print(f"answers {len(run.curve) - 1:4d}  e2e BCubed F {run.curve[-1]:.4f}")
+            if len(run.curve) > max_answers:
                 break
-    print(f"answers {answers:4d}  e2e BCubed F {f:.4f}  (no more questions)")
-    print("answers by kind:", ", ".join(f"{k} {r}: {n}" for (k, r), n in sorted(tally.items())))
+    print(f"answers {len(run.curve) - 1:4d}  e2e BCubed F {run.curve[-1]:.4f}  (no more questions)")
+    print("answers by kind:", ", ".join(f"{k} {r}: {n}" for (k, r), n in sorted(run.tally.items())))
     print("yes / no / skip by the question's distance:")
     for kind, low in sorted({(k, d) for k, d, _ in bands}):
         counts = " / ".join(str(bands[(kind, low, r)]) for r in ("yes", "no", "skip"))
         print(f"  {kind} {low:.3f}-{low + 0.025:.3f}: {counts}")
-    share = f" = {100 * reached / truth.photos:.1f} % of the photos" if reached else ""
-    print(f"answers to reach {GOAL}: {reached if reached is not None else 'not reached'}{share}")
+    for goal in MILESTONES:
+        n = run.reached(goal)
+        share = "" if n is None else f" = {100 * n / run.photos:.1f} % of the photos"
+        print(f"answers to reach {goal}: {'not reached' if n is None else n}{share}")
+    return run
+
+
+def table(runs: list[Run]) -> None:
+    """One line per folder, in the README's form."""
+    goals = " | ".join(f"answers to {g}" for g in MILESTONES)
+    print(f"\n| data set | 0 | at 5 % of the photos | {goals} | when the questions ran out |")
+    print("|---" * (4 + len(MILESTONES)) + "|")
+    for run in runs:
+        cells = []
+        for goal in MILESTONES:
+            n = run.reached(goal)
+            cells.append("not reached" if n is None else f"{n} ({100 * n / run.photos:.1f} %)")
+        yes = sum(n for (_, r), n in run.tally.items() if r == "yes")
+        print(
+            f"| {run.name} ({run.photos:,} photos) | {run.curve[0]:.3f} "
+            f"| {run.at(run.budget):.3f} ({run.budget} answers) | {' | '.join(cells)} "
+            f"| {run.curve[-1]:.3f} after {len(run.curve) - 1} ({yes} yes) |"
+        )
+
+
+def cached_scan(folder: Path, cache: Path) -> Path:
+    """The scan of ``folder`` kept in ``cache`` (made now if missing), per detector and
+    descriptor, as these decide the faces; the grouping is redone on each copy."""
+    s = Settings()
+    path = cache / f"{folder.name}-{s.detector}-{s.max_side}-{s.embedder}.sqlite"
+    if not path.exists():
+        cache.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(path.with_suffix(".partial"), root=folder)
+        for _ in scan(catalog, folder, s):
+            pass
+        catalog.close()
+        path.with_suffix(".partial").rename(path)
+    return path
+
+
+def run_folder(folder: Path, source: Path | None, regroup: bool, max_answers: int) -> Run:
+    with tempfile.TemporaryDirectory(prefix="review-effort-") as temp:
+        path = Path(temp) / "catalog.sqlite"
+        if source:
+            reader = Catalog(source, readonly=True)
+            reader.backup_to(path)
+            reader.close()
+        catalog = Catalog(path, root=folder)
+        try:
+            if not source:
+                for _ in scan(catalog, folder, Settings()):
+                    pass
+            elif regroup:
+                recluster(catalog)
+            return simulate(catalog, folder.name, max_answers)
+        finally:
+            catalog.close()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("folder", type=Path, metavar="LABELED_FOLDER")
+    parser.add_argument("folders", type=Path, nargs="+", metavar="LABELED_FOLDER")
+    parser.add_argument("--cache", type=Path, help="keep and reuse the scans in this folder")
     parser.add_argument("--catalog", type=Path, help="start from a copy of this scanned catalog")
     parser.add_argument("--max-answers", type=int, default=1000)
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="review-effort-") as temp:
-        path = Path(temp) / "catalog.sqlite"
-        if args.catalog:
-            source = Catalog(args.catalog, readonly=True)
-            source.backup_to(path)
-            source.close()
-        catalog = Catalog(path, root=args.folder)
-        if not args.catalog:
-            for _ in scan(catalog, args.folder, Settings()):
-                pass
-        try:
-            simulate(catalog, args.max_answers)
-        finally:
-            catalog.close()
+    if args.catalog and len(args.folders) > 1:
+        parser.error("--catalog goes with one folder")
+    runs = []
+    for folder in args.folders:
+        source = args.catalog or (cached_scan(folder, args.cache) if args.cache else None)
+        regroup = not args.catalog
+        runs.append(run_folder(folder, source, regroup, args.max_answers))
+    table(runs)
 
 
 if __name__ == "__main__":

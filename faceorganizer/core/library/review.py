@@ -204,14 +204,20 @@ def pair_suggestions(
 def review_queue(
     catalog: Catalog, threshold: float | None = None
 ) -> list[Suggestion | PairSuggestion]:
-    """Every review question, closest first. A pair question that only restates a face
-    question (the same lone face and person) is left out."""
+    """Every review question, closest first, none that restates another: a pair question
+    about a lone face is the face question, and face questions about the faces of a small
+    group are one pair question about the group (faces-dev: two strangers of its group
+    photos, grouped, near the same person, were three questions)."""
     faces = review_suggestions(catalog, threshold)
     asked = {(s.face_id, s.person_id) for s in faces}
-    lone = {p.id: p.cover_face for p in catalog.persons() if p.faces == 1}
+    small = {
+        p.id: catalog.faces_of_person(p.id) for p in catalog.persons() if p.faces <= SMALL_GROUP
+    }
     pairs = [
         s
         for s in pair_suggestions(catalog, threshold)
-        if (lone.get(s.other_id), s.person_id) not in asked
+        if len(small.get(s.other_id, ())) != 1 or (small[s.other_id][0], s.person_id) not in asked
     ]
+    covered = {(f, s.person_id) for s in pairs for f in small.get(s.other_id, ())}
+    faces = [s for s in faces if (s.face_id, s.person_id) not in covered]
     return sorted([*faces, *pairs], key=lambda s: s.distance)
