@@ -9,25 +9,24 @@ folder and detector, and later runs start from a copy of it, grouped again with 
 grouping; ``--catalog`` starts from a copy of an already scanned catalog as it is grouped
 (one folder only). The given or cached file is never written.
 
-Then it asks the review's questions (:func:`review.review_queue`, in the dialog's order)
-and answers them as a user who knows every labeled face would: a face carries its
-folder's label when it is the largest face of a labeled photo; a person is who most of
-their labeled faces are. The questions come from the app's code alone; only the answers
-read the labels.
+Then it asks the review's questions as the dialog does (:func:`review.next_questions`:
+the queue closest first, then, when it has run out, the questions the answers opened, and
+further ones while the answers are mostly yes) and answers them as a user who knows every
+labeled face would: a face carries its folder's label when it is the largest face of a
+labeled photo; a person is who most of their labeled faces are. The questions come from
+the app's code alone; only the answers read the labels.
 
-* "Is this X?": yes puts the face into X (``Editor.move``), no rejects it
-  (``Editor.reject``: a face that is in X leaves it).
+* "Is this X?": yes puts the face into X (``Editor.move``), no rejects it.
 * "Are these the same person?": yes merges the two, no keeps them apart
   (``Editor.keep_apart``).
 * A question about a face or a person without a label is skipped; it still counts as an
   answer, as the user had to look at it.
 
-When a pass over the queue ends, the queue is asked for again (answers change it) until
-it has nothing new. Prints the end-to-end BCubed F (a labeled photo with no face, or
-whose face is in no person, is a cluster of its own) before any answer and after every
-10, then a table over all folders: the F at 0 answers and after as many answers as 5 %
-of the photos (the goal's budget), the answers that reached 0.95 and 0.99 (the goal: at
-most 5 % of the photos), and the F when the questions ran out.
+Prints the end-to-end BCubed F (a labeled photo with no face, or whose face is in no
+person, is a cluster of its own) before any answer and after every 10, then a table over
+all folders: the F at 0 answers and after as many answers as 5 % of the photos (the
+goal's budget), the answers that reached 0.95 and 0.99 (the goal: at most 5 % of the
+photos), and the F when the questions ran out.
 """
 
 from __future__ import annotations
@@ -45,9 +44,12 @@ from faceorganizer.config import Settings  # noqa: E402
 from faceorganizer.core.library.edits import Editor  # noqa: E402
 from faceorganizer.core.library.people import recluster  # noqa: E402
 from faceorganizer.core.library.review import (  # noqa: E402
+    PAIR_BAND,
+    Key,
     PairSuggestion,
     Suggestion,
-    review_queue,
+    key_of,
+    next_questions,
 )
 from faceorganizer.core.library.scan import scan  # noqa: E402
 from faceorganizer.core.store.catalog import Catalog  # noqa: E402
@@ -131,31 +133,29 @@ class Run:
         return int(BUDGET * self.photos)
 
 
-def kind_of(catalog: Catalog, q: Suggestion | PairSuggestion) -> str:
-    if isinstance(q, PairSuggestion):
-        return "pair"
-    return "member" if catalog.assignments()[q.face_id][0] == q.person_id else "face"
-
-
 def simulate(catalog: Catalog, name: str, max_answers: int) -> Run:
     truth = Truth(catalog)
     editor = Editor(catalog)
     run = Run(name, truth.photos, [truth.e2e_bcubed(catalog)])
     print(f"# {name}: {run.photos} labeled photos; goal {GOAL} within {run.budget} answers")
     print(f"answers {0:4d}  e2e BCubed F {run.curve[0]:.4f}")
-    seen: set[Suggestion | PairSuggestion] = set()
+    asked: set[Key] = set()
     bands: Counter[tuple[str, float, str]] = Counter()
+    said: list[bool] = []  # the yes and no answers: whether to look further
+    reach: float | None = PAIR_BAND
     while len(run.curve) <= max_answers:
-        fresh = [q for q in review_queue(catalog) if q not in seen]
-        if not fresh:
+        reach, fresh = next_questions(catalog, asked, said, reach)
+        if reach is None:
             break
         for q in fresh:
-            seen.add(q)
-            kind = kind_of(catalog, q)
+            asked.add(key_of(q))
+            kind = "face" if isinstance(q, Suggestion) else "pair"
             result = answer(catalog, editor, truth, q)
             if result == "stale":
                 continue
             run.tally[(kind, result)] += 1
+            if result != "skip":
+                said.append(result == "yes")
             bands[(kind, min(int(q.distance * 40), 40) / 40, result)] += 1
             run.curve.append(truth.e2e_bcubed(catalog))
             if (len(run.curve) - 1) % 10 == 0:

@@ -171,9 +171,14 @@ def split_job(catalog_path: Path, person_id: int, threshold: float):
     return _helper_job(tasks.split_groups, str(catalog_path), person_id, threshold)
 
 
-def review_job(catalog_path: Path):
-    """Suggested (face, person) pairs for the "Is this X?" review."""
-    return _helper_job(tasks.review_list, str(catalog_path))
+def review_job(
+    catalog_path: Path,
+    asked: list[tuple[int, int | None, int | None]] | None = None,
+    answers: list[bool] | None = None,
+    reach: float | None = None,
+):
+    """The review's next questions, not those ``asked``, and their reach (tasks.review_list)."""
+    return _helper_job(tasks.review_list, str(catalog_path), asked or [], answers or [], reach)
 
 
 ReviewRow = tuple[int, int | None, int | None, float]  # see tasks.review_list

@@ -12,11 +12,17 @@ from faceorganizer.config import DEFAULT_THRESHOLD, Settings
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.review import (
+    MAX_REACH,
     PAIR_BAND,
+    REACH_STEP,
+    RECENT,
     SMALL_GROUP,
     PairSuggestion,
     Suggestion,
+    further,
+    key_of,
     min_score,
+    next_questions,
     pair_suggestions,
     review_queue,
     review_suggestions,
@@ -210,3 +216,24 @@ def test_split_people_are_asked_first_and_the_answers_reach_the_goal(catalog: Ca
             editor.merge([q.person_id, q.other_id])
     assert before < 0.98
     assert e2e_bcubed(catalog) >= 0.994
+
+
+def test_the_review_looks_further_while_the_answers_are_mostly_yes() -> None:
+    assert further(PAIR_BAND, [True] * 6 + [False] * 4) == PAIR_BAND + REACH_STEP
+    assert further(PAIR_BAND, [True] * 5 + [False] * 5) is None  # half: stop
+    assert further(PAIR_BAND, [True] * (RECENT - 1)) is None  # too few to tell
+    assert further(PAIR_BAND, [False] * 20 + [True] * RECENT) is not None  # the last ones count
+    assert further(MAX_REACH, [True] * RECENT) is None
+
+
+def test_next_questions_are_new_and_reach_further_only_after_yes(catalog: Catalog) -> None:
+    """faces-dev: once its queue is asked, mostly "no" ends the review; mostly "yes" opens
+    the faces a little farther off (there are some past the band)."""
+    reach, first = next_questions(catalog, set(), [], PAIR_BAND)
+    assert reach == PAIR_BAND and first == review_queue(catalog)
+    asked = {key_of(q) for q in first}
+    assert next_questions(catalog, asked, [False] * len(first), PAIR_BAND) == (None, [])
+    reach, more = next_questions(catalog, asked, [True] * RECENT, PAIR_BAND)
+    assert reach is not None and reach > PAIR_BAND and more
+    assert all(isinstance(q, Suggestion) for q in more)  # pair questions keep their band
+    assert not asked & {key_of(q) for q in more}

@@ -73,19 +73,22 @@ def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[li
         catalog.close()
 
 
-def review_list(catalog_path: str) -> list[tuple[int, int | None, int | None, float]]:
-    """The review's questions as (person, face or None, other person or None, distance),
-    closest first; plain tuples, so the window does not import the clustering code."""
-    from faceorganizer.core.library.review import Suggestion, review_queue
+def review_list(
+    catalog_path: str,
+    asked: list[tuple[int, int | None, int | None]],
+    answers: list[bool],
+    reach: float | None,
+) -> tuple[float | None, list[tuple[int, int | None, int | None, float]]]:
+    """The review's next questions (``review.next_questions``; ``reach`` None: the
+    first ones) as (person, face or None, other person or None, distance), closest first,
+    and the reach they came from; plain tuples, so the window does not import the
+    clustering code."""
+    from faceorganizer.core.library.review import PAIR_BAND, key_of, next_questions
 
     catalog = _open(catalog_path, readonly=True)
     try:
-        return [
-            (q.person_id, q.face_id, None, q.distance)
-            if isinstance(q, Suggestion)
-            else (q.person_id, None, q.other_id, q.distance)
-            for q in review_queue(catalog)
-        ]
+        reach, questions = next_questions(catalog, set(asked), answers, reach or PAIR_BAND)
+        return reach, [(*key_of(q), q.distance) for q in questions]
     finally:
         catalog.close()
 

@@ -64,6 +64,8 @@ class ReviewDialog(QDialog):
         self.read, self.thumbs, self.answer = read, thumbs, answer
         self.queue: list[Question] = []
         self.position = 0
+        self.answers: list[bool] = []  # yes and no so far: whether to look further
+        self.reach: float | None = None  # how far past the threshold the questions reach
         self.loading = True  # a question is being read: nothing to answer yet
         self._closed = False
         layout = QVBoxLayout(self)
@@ -129,9 +131,22 @@ class ReviewDialog(QDialog):
         for button in (self.yes, self.no, self.skip):
             button.setEnabled(on)
 
-    def _loaded(self, queue: list[tuple[int, int | None, int | None, float]]) -> None:
-        self.queue = [Question(*row) for row in queue]
+    def _loaded(self, found: tuple[float | None, list[jobs.ReviewRow]]) -> None:
+        self.reach, rows = found
+        self.queue += [Question(*row) for row in rows]
         self._show()
+
+    def _ask_for_more(self) -> None:
+        """At the end of the queue: the questions the answers opened, or further ones
+        while the answers are mostly yes (core ``review.next_questions``)."""
+        self.question.setText("Looking for more questions…")
+        asked = [(q.person_id, q.face_id, q.other_id) for q in self.queue]
+        self._task = run_task(
+            jobs.review_job(self.catalog_path, asked, self.answers, self.reach),
+            self,
+            on_result=self._loaded,
+            on_error=self._failed,
+        )
 
     def _failed(self, exc: BaseException) -> None:
         if not self._closed:
@@ -162,6 +177,9 @@ class ReviewDialog(QDialog):
         for label in (self.person, self.caption, self.other, self.other_caption, self.progress):
             label.clear()
         self._strips = step.faces
+        if (q is None or step.asked is None) and self.reach is not None:
+            self._ask_for_more()
+            return
         if q is None or step.asked is None:
             self.photo.image = QImage()
             self.photo.update()
@@ -249,6 +267,7 @@ class ReviewDialog(QDialog):
         q = self.current()
         if q is not None and not self.loading:
             self.answer(q, yes)
+            self.answers.append(yes)
             self._next()
 
     def _next(self) -> None:
