@@ -11,7 +11,8 @@ Two kinds, in one queue, closest first:
 
 Both are ranked by the merge's own measure, the root mean square distance over all
 cross pairs of faces (a lone face is a group of one), so the queue asks first what the
-grouping nearly merged itself.
+grouping nearly merged itself. When the queue has run out, :func:`next_questions` asks
+on: what the answers opened, then faces farther off while the answers are mostly yes.
 """
 
 from __future__ import annotations
@@ -224,8 +225,9 @@ def review_queue(
 ) -> list[Suggestion | PairSuggestion]:
     """Every review question, closest first, none that restates another: a pair question
     about a lone face is the face question, and face questions about the faces of a small
-    group are one pair question about the group (faces-dev: two strangers of its group
-    photos, grouped, near the same person, were three questions)."""
+    group are one pair question about the group, asked where the first of them would have
+    been (faces-dev: two strangers of its group photos, grouped, near the same person,
+    were three questions)."""
     faces = review_suggestions(catalog, threshold, reach=reach)
     asked = {(s.face_id, s.person_id) for s in faces}
     small = {
@@ -236,9 +238,13 @@ def review_queue(
         for s in pair_suggestions(catalog, threshold)
         if len(small.get(s.other_id, ())) != 1 or (small[s.other_id][0], s.person_id) not in asked
     ]
-    covered = {(f, s.person_id) for s in pairs for f in small.get(s.other_id, ())}
-    faces = [s for s in faces if (s.face_id, s.person_id) not in covered]
-    return sorted([*faces, *pairs], key=lambda s: s.distance)
+    distance = {(s.face_id, s.person_id): s.distance for s in faces}
+    rank: dict[PairSuggestion, float] = {}
+    for s in pairs:  # asked when its first face question would have been
+        restated = [distance.pop((f, s.person_id), s.distance) for f in small.get(s.other_id, ())]
+        rank[s] = min([s.distance, *restated])
+    faces = [s for s in faces if (s.face_id, s.person_id) in distance]
+    return sorted([*faces, *pairs], key=lambda s: rank.get(s, s.distance))
 
 
 Key = tuple[int, int | None, int | None]  # (person, face or None, other person or None)
