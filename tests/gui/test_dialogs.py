@@ -249,4 +249,11 @@ def test_export_dialog_grows_for_its_report_instead_of_squeezing_its_rows(
     result = dialog.result
     assert result.height() >= result.heightForWidth(result.width())
     assert result.geometry().bottom() < dialog.open_button.geometry().top()
+    assert "already there" not in result.text()  # nothing was: not worth a word
+    qtbot.waitUntil(lambda: not dialog.task.running, timeout=30_000)
+    written = dialog.report.written
+    dialog.report = None
+    dialog.export_button.click()  # again, to the same place
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=60_000)
+    assert f"0 photos written, {written:,} already there" in result.text()
     qtbot.waitUntil(lambda: not dialog.task.running, timeout=30_000)

@@ -197,10 +197,12 @@ class ExportDialog(QDialog):
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
+        already = self.report.already_there  # from an earlier export to the same place
         text = (
             f"{'Stopped' if cancelled else 'Done'}: {count(self.report.people, 'folder')}, "
-            f"{count(self.report.written, 'photo')} written, "
-            f"{self.report.already_there:,} already there, in {html.escape(self.folder())}."
+            f"{count(self.report.written, 'photo')} written"
+            + (f", {already:,} already there" if already else "")
+            + f", in {html.escape(self.folder())}."
         )
         if self.write_xmp.isChecked():
             text += f" {count(self.report.sidecars, 'name file')} (.xmp) written or updated."
