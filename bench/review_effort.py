@@ -42,7 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from faceorganizer.config import Settings  # noqa: E402
 from faceorganizer.core.library.edits import Editor  # noqa: E402
-from faceorganizer.core.library.people import recluster  # noqa: E402
+from faceorganizer.core.library.people import (  # noqa: E402
+    GROUPING_KEY,
+    GROUPING_VERSION,
+    recluster,
+)
 from faceorganizer.core.library.review import (  # noqa: E402
     PAIR_BAND,
     Key,
@@ -220,7 +224,8 @@ def run_folder(folder: Path, source: Path | None, regroup: bool, max_answers: in
             if not source:
                 for _ in scan(catalog, folder, Settings()):
                     pass
-            elif regroup:
+            elif regroup:  # today's grouping, not the one the scan was made with
+                catalog.set_meta(GROUPING_KEY, str(GROUPING_VERSION))
                 recluster(catalog)
             return simulate(catalog, folder.name, max_answers)
         finally:
