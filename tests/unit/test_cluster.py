@@ -17,7 +17,7 @@ from faceorganizer.core.grouping.knn import (
     mutual_rank,
     neighbor_graph,
 )
-from faceorganizer.core.grouping.merge import LINKAGES, merge_clusters
+from faceorganizer.core.grouping.merge import LINKAGES, MERGE_BAND, merge_clusters
 from faceorganizer.core.grouping.suggest import suggest
 from faceorganizer.core.grouping.threshold import auto_threshold
 from faceorganizer.eval import metrics
@@ -222,6 +222,32 @@ def test_merge_step_joins_split_person_unless_forbidden(linkage):
     check_constraints(kept, c)
     assert kept[0] != kept[4] and kept[6] != kept[12]
     assert kept[13] != kept[6]
+
+
+def three_groups(c_at: float) -> np.ndarray:
+    """Groups A, B, C of 3 faces (0.03 around their centres); B 0.5 from A, C ``c_at``
+    from A on another axis."""
+    rng = np.random.default_rng(5)
+    centres = np.zeros((3, DIM))
+    centres[1, 0], centres[2, 1] = 0.5, c_at
+    offsets = rng.normal(0, 1, (9, DIM))
+    offsets *= 0.03 / np.linalg.norm(offsets, axis=1, keepdims=True)
+    return (centres.repeat(3, axis=0) + offsets).astype(np.float32)
+
+
+def test_a_merge_just_below_the_threshold_must_be_unambiguous():
+    """A is as near to C as to B (0.505 vs 0.5, both within MERGE_BAND of the threshold;
+    ratio 0.99): no merge; without the band, or with C far off, A and B merge."""
+    assert 0.525 - MERGE_BAND < 0.5
+    start, prep = np.repeat(np.arange(3), 3), prepare_constraints(9, None)
+    ambiguous = three_groups(0.505)
+    nb = knn(ambiguous)
+    assert np.unique(merge_clusters(start, *nb, ambiguous, 0.525, prep)).size == 3
+    before = merge_clusters(start, *nb, ambiguous, 0.525, prep, band=0.0)
+    assert before[0] == before[3]
+    clear = three_groups(0.9)
+    labels = merge_clusters(start, *knn(clear), clear, 0.525, prep)
+    assert labels[0] == labels[3] != labels[6]
 
 
 def test_whispers_default_merges_on_top():

@@ -32,7 +32,7 @@ from faceorganizer.core.grouping.constraints import (
 )
 from faceorganizer.core.grouping.dbscan import dbscan, repair
 from faceorganizer.core.grouping.knn import knn, mutual_links, neighbor_graph
-from faceorganizer.core.grouping.merge import merge_clusters
+from faceorganizer.core.grouping.merge import MERGE_BAND, merge_clusters
 from faceorganizer.core.grouping.whispers import chinese_whispers
 
 # Chinese whispers links faces closer than threshold - MERGE_GAP. 0.05 before grouping
@@ -75,6 +75,7 @@ def cluster(
     min_faces: int = MIN_PERSON_FACES,
     mutual: bool = True,
     merge_gap: float = MERGE_GAP,
+    merge_band: float = MERGE_BAND,
 ) -> np.ndarray:
     """Cluster label per face (0 = largest cluster); -1 for a face that joined no one.
 
@@ -84,7 +85,9 @@ def cluster(
     to (:func:`attach_small`); ``min_faces``: smaller clusters, anchored ones excepted,
     come out as -1. ``attach=False, min_faces=1`` is the grouping before both existed.
     ``mutual``: long links count only between mutual near neighbours (:func:`mutual_links`);
-    ``mutual=False, merge_gap=MERGE_GAP_V2`` is the grouping before that (version 2).
+    ``merge_band``: Chinese whispers' merges that close below ``threshold`` must be
+    unambiguous (:func:`merge_clusters`). ``mutual=False, merge_gap=MERGE_GAP_V2,
+    merge_band=0`` is the grouping before these (version 2).
     ``previous``: labels of the first faces from an earlier call with the same settings,
     the rest being new (see :func:`knn_update`); only the region the new faces reach is
     re-clustered (:func:`_touched_region`), the other faces keep their cluster.
@@ -98,7 +101,7 @@ def cluster(
     t = DEFAULT_THRESHOLD[algorithm] if threshold is None else float(threshold)
     idx, dist = knn(x, seed=seed) if neighbors is None else neighbors
     if previous is None:
-        rules = (attach, min_faces, mutual, merge_gap)
+        rules = (attach, min_faces, mutual, merge_gap, merge_band)
         return _run(x, idx, dist, algorithm, t, prep, seed, *rules)
     region = _touched_region(idx, dist, np.asarray(previous, np.int64), t, prep)
     sub = np.flatnonzero(region)
@@ -109,7 +112,7 @@ def cluster(
     sub_dist = np.where(region[idx[sub]], dist[sub], np.inf).astype(np.float32)
     sub_prep = prepare_constraints(sub.size, restrict_constraints(constraints, sub, x.shape[0]))
     labels = np.r_[previous, np.full(x.shape[0] - len(previous), -1)].astype(np.int64)
-    rules = (attach, min_faces, mutual, merge_gap)
+    rules = (attach, min_faces, mutual, merge_gap, merge_band)
     fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, *rules)
     labels[sub] = np.where(fresh >= 0, fresh + labels.max(initial=-1) + 1, -1)
     return renumber(labels)
@@ -162,6 +165,7 @@ def _run(
     min_faces: int,
     mutual: bool,
     merge_gap: float,
+    merge_band: float,
 ) -> np.ndarray:
     """One clustering over a precomputed kNN list.
 
@@ -174,7 +178,7 @@ def _run(
     if algorithm == "chinese-whispers":
         cw_t = whispers_threshold(threshold, merge_gap)
         labels = chinese_whispers(neighbor_graph(idx, links, cw_t), cw_t, prep, seed=seed)
-        labels = merge_clusters(labels, idx, dist, x, threshold, prep)
+        labels = merge_clusters(labels, idx, dist, x, threshold, prep, band=merge_band)
     else:
         labels = repair(dbscan(neighbor_graph(idx, links, threshold)), x, prep)
     if attach:

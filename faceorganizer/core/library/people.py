@@ -83,9 +83,10 @@ def _labels_to_persons(
 # 1: whispers or DBSCAN alone, every group a person; 2: small groups' faces attach to
 # the person they clearly belong to and lone faces go to the Unsorted bin; 3: links
 # longer than MUTUAL_FROM only between mutual near neighbours (grouping.knn.mutual_links)
-# and Chinese whispers runs closer to the threshold (MERGE_GAP).
+# and Chinese whispers runs closer to the threshold (MERGE_GAP); merges just below the
+# threshold must be unambiguous (grouping.merge.MERGE_RATIO).
 GROUPING_VERSION = 3
-_BEFORE_3 = {"mutual": False, "merge_gap": MERGE_GAP_V2}
+_BEFORE_3 = {"mutual": False, "merge_gap": MERGE_GAP_V2, "merge_band": 0.0}
 _VERSION_ARGS: dict[int, dict[str, Any]] = {
     1: {"attach": False, "min_faces": 1, **_BEFORE_3},
     2: _BEFORE_3,
