@@ -195,6 +195,24 @@ def main() -> int:
         yield 300
         save(export, "export")
         export.close()
+
+        # A drive not connected: two folders' photos missing, their faces greyed, a banner.
+        unplugged = Catalog(catalog_path)
+        gone = {"Joe_Biden", "Celine_Dion"}
+        unplugged.mark_missing(f.id for f in unplugged.files() if f.path.split("/")[0] in gone)
+        biden = Counter(
+            unplugged.face_info(f)["person_id"]
+            for f in unplugged.missing_face_ids()
+            if str(unplugged.face_info(f)["path"]).startswith("Joe_Biden/")
+        ).most_common(1)[0][0]
+        unplugged.close()
+        with_refresh.clear()
+        window.open_catalog(catalog_path)
+        yield lambda: bool(with_refresh) and window.banner.isVisible()
+        window.browser.show_person(int(biden), select_tile=True)
+        yield lambda: any(map(window.thumbs.is_greyed, window.faces.model.face_ids()))
+        yield 800
+        save(window, "missing")
         window.close()
 
     def drive(steps: Iterator[int | Callable[[], bool]]) -> None:

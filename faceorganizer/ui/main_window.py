@@ -326,6 +326,7 @@ class MainWindow(QMainWindow):
         if not self.controller.has_library():
             self.stack.setCurrentIndex(0)
             self.setWindowTitle("faceorganizer")
+            self.counts_label.clear()  # not the closed library's counts on the empty page
         self.update_actions()
 
     def _show_counts(self, snapshot: object) -> None:

@@ -73,6 +73,11 @@ class ScanPresenter(QObject):
             )
         else:
             text = f"Scan complete: {summary.outcome()}"  # type: ignore[attr-defined]
+            sync = summary.sync  # type: ignore[attr-defined]
+            if sync.missing:
+                text += f"; {count(sync.missing, 'photo')} not found (kept, shown greyed)"
+            if sync.returned or sync.moved:
+                text += f"; {count(sync.returned + sync.moved, 'photo')} back"
             names = getattr(summary, "metadata", None)
             if names is not None and names.named:
                 text += f"; {count(names.named, 'face')} named from photo metadata"

@@ -66,17 +66,21 @@ class TrustPresenter(QObject):
         text: str,
         detail: str,
         action: tuple[str, QMessageBox.ButtonRole, Callable[[], None]] | None = None,
+        *,
+        dismiss: QMessageBox.StandardButton = QMessageBox.StandardButton.Cancel,
+        details: str = "",
     ) -> QMessageBox:
         """A window-modal message; ``action``: a button (text, role, what it does) beside
-        Cancel. Returns at once: the answer runs the action later."""
+        ``dismiss``, the default. Returns at once: the answer runs the action later."""
         box = QMessageBox(icon, title, text, QMessageBox.StandardButton.NoButton, self.window)
         box.setInformativeText(detail)
+        box.setDetailedText(details)
         if action is None:
             box.addButton(QMessageBox.StandardButton.Close)
         else:
             label, role, run = action
             chosen = box.addButton(label, role)
-            box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+            box.setDefaultButton(box.addButton(dismiss))
 
             def answered(button: QAbstractButton) -> None:
                 if button is chosen:
@@ -108,12 +112,13 @@ class TrustPresenter(QObject):
             names = ", ".join(self.person_name(p) for p in people[:5])
             more = f" and {count(len(people) - 5, 'other')}" if len(people) > 5 else ""
             detail += (
-                f" {names}{more} will have no faces left and "
+                f" {names}{more} {'has' if len(people) == 1 else 'have'} no other faces and "
                 f"{'goes' if len(people) == 1 else 'go'} too."
             )
         detail += (
             "\n\nA backup of the catalog is made first. Undo cannot take this back; the "
-            f"backup can be put back from a terminal: {RESTORE_HINT}."
+            "backup can, from a terminal: 'faceorganizer info' lists the backups, "
+            f"'{RESTORE_HINT}' puts one back."
         )
         self._ask(
             QMessageBox.Icon.Warning,
@@ -142,11 +147,12 @@ class TrustPresenter(QObject):
         self._ask(
             QMessageBox.Icon.Warning,
             "Nothing Was Changed",
-            f"{self.controller.root}: {refused}",
-            "Connect the drive (or wait until the folder has synced), then rescan.\n\n"
-            "If you removed the photos on purpose, mark them missing: their faces and names "
-            "stay, shown greyed, until you forget them.",
+            refused[:1].upper() + refused[1:],
+            f"{self.controller.root}\n\nConnect the drive (or wait until the folder has "
+            "synced), then rescan.\n\nIf you removed the photos on purpose, mark them "
+            "missing: their faces and names stay, shown greyed, until you forget them.",
             ("Mark Them Missing", QMessageBox.ButtonRole.AcceptRole, self._accept_missing),
+            dismiss=QMessageBox.StandardButton.Close,
         )
 
     def _accept_missing(self) -> None:
@@ -158,14 +164,14 @@ class TrustPresenter(QObject):
         where = f"The damaged file: {error.path}\nThe problem: {error.problem}"
         good = error.backup
         if good is None:
-            detail = f"There is no backup of it. The file is left as it is.\n\n{where}"
-            self._ask(QMessageBox.Icon.Critical, "Damaged Library", text, detail)
+            detail = "There is no backup of it. The file is left as it is."
+            self._ask(QMessageBox.Icon.Critical, "Damaged Library", text, detail, details=where)
             return
         made = datetime.fromtimestamp(good.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
         detail = (
-            f"The newest good backup is {good.name}, made {made}. Restore puts it back "
-            "(edits made since then are lost) and keeps the damaged file beside it as "
-            f"{error.path.name}.damaged.\n\n{where}\nThe backup: {good}"
+            f"The newest good backup is {good.name}, made {made}.\n\nRestore Backup puts it "
+            "back (edits made since then are lost) and keeps the damaged file beside it as "
+            f"{error.path.name}.damaged."
         )
         self._ask(
             QMessageBox.Icon.Critical,
@@ -177,4 +183,5 @@ class TrustPresenter(QObject):
                 QMessageBox.ButtonRole.AcceptRole,
                 lambda: self.controller.restore_backup(good, error.path, root, scan),
             ),
+            details=f"{where}\nThe backup: {good}",
         )

@@ -116,6 +116,7 @@ def test_missing_folder_is_greyed_under_a_banner_then_back_as_it_was(
 
     rescan(qtbot, win)
     assert counts(win) == before | {"missing": 2}
+    assert "2 photos not found (kept, shown greyed)" in win.statusBar().currentMessage()
     assert win.banner.isVisible()
     assert win.banner.label.text() == "2 photos are missing — is the drive connected?"
     assert win.act["forget_missing"].isEnabled()
@@ -155,6 +156,7 @@ def test_missing_folder_is_greyed_under_a_banner_then_back_as_it_was(
     shutil.move(tmp_path / "away", small_library / "Joe_Biden")
     rescan(qtbot, win)
     assert counts(win) == before
+    assert "2 photos back" in win.statusBar().currentMessage()
     assert faces_of(win, "Joe_Biden") == biden_faces
     assert not win.banner.isVisible() and not win.act["forget_missing"].isEnabled()
     assert not any(win.thumbs.is_greyed(f) for f in biden_faces)
@@ -199,8 +201,9 @@ def test_an_empty_folder_is_refused_in_a_message_and_changes_nothing(
     small_library.rename(tmp_path / "unplugged")
     small_library.mkdir()  # an unmounted drive's mount point
     rescan(qtbot, win)
-    box = answer(qtbot, win, "Cancel")
-    assert "the folder is empty — is the drive connected? Nothing was changed." in box.text()
+    box = answer(qtbot, win, "Close")
+    assert box.text() == "The folder is empty — is the drive connected? Nothing was changed."
+    assert str(small_library) in box.informativeText()
     assert counts(win) == before
     assert not win.banner.isVisible()
 
