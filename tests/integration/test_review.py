@@ -67,8 +67,8 @@ def test_questions_respect_every_rule(which: str, request: pytest.FixtureRequest
         assert q.score >= min_score(catalog.dominant_model()) or q.distance < band
         person, locked = assignments[q.face_id]
         assert not locked and person != q.person_id
-        assert person is None or sizes[person] <= SMALL_GROUP
-        assert sizes[q.person_id] > SMALL_GROUP
+        if person is not None:  # a small group's face: only a bigger person is offered
+            assert sizes[person] <= SMALL_GROUP < sizes[q.person_id]
         same_photo = [
             f for f in catalog.faces_of_person(q.person_id) if photo[f] == photo[q.face_id]
         ]
@@ -260,3 +260,16 @@ def test_next_questions_are_new_and_reach_further_only_after_yes(catalog: Catalo
     assert reach is not None and reach > PAIR_BAND and more
     assert all(isinstance(q, Suggestion) for q in more)  # pair questions keep their band
     assert not asked & {key_of(q) for q in more}
+
+
+def test_an_unsorted_face_is_offered_a_small_group(catalog: Catalog) -> None:
+    """A person whose photos came out as a pair and unsorted faces (lfw-dev after today's
+    grouping): the unsorted face is asked about the pair. Made here from the biggest
+    person of faces-dev: two faces split off as a pair, a third sent to the bin."""
+    editor = Editor(catalog)
+    biggest = max(catalog.persons(), key=lambda p: p.faces)
+    first, second, third = catalog.faces_of_person(biggest.id)[:3]
+    pair = editor.split([first, second])
+    editor.not_this_person([third])  # unsorted, and never offered the rest of them
+    offered = {q.person_id for q in review_suggestions(catalog) if q.face_id == third}
+    assert offered == {pair}

@@ -132,6 +132,8 @@ class ReviewDialog(QDialog):
             button.setEnabled(on)
 
     def _loaded(self, found: tuple[float | None, list[jobs.ReviewRow]]) -> None:
+        if self._closed:
+            return
         self.reach, rows = found
         self.queue += [Question(*row) for row in rows]
         self._show()
