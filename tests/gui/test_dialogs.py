@@ -257,3 +257,26 @@ def test_export_dialog_grows_for_its_report_instead_of_squeezing_its_rows(
     qtbot.waitUntil(lambda: dialog.report is not None, timeout=60_000)
     assert f"0 photos written, {written:,} already there" in result.text()
     qtbot.waitUntil(lambda: not dialog.task.running, timeout=30_000)
+
+
+def test_closing_the_photo_viewer_while_it_decodes_never_aborts(
+    qtbot, library: MainWindow, catalog: Catalog
+) -> None:
+    """Double-click a face, close the photo at once, several times: the viewer deletes
+    itself on close, and a decode thread still running then ("QThread: Destroyed while
+    thread is still running") aborted the app; it waits for it instead."""
+    win = library
+    faces = [person.cover_face for person in catalog.persons()[:3]]
+    for face in faces:
+        win.open_photo(face)
+        win.photo_viewer.close()
+    for face in faces:  # and right after its faces arrived, as the decoding starts
+        win.open_photo(face)
+        viewer = win.photo_viewer
+        qtbot.waitUntil(lambda v=viewer: v.path is not None, timeout=30_000)
+        viewer.close()
+    qtbot.wait(2000)  # the deferred deletes run, every decode ends
+    win.open_photo(faces[0])
+    viewer = win.photo_viewer
+    qtbot.waitUntil(lambda: not viewer.canvas.image.isNull(), timeout=30_000)
+    viewer.close()

@@ -231,6 +231,7 @@ class PhotoViewer(QDialog):
     def done(self, result: int) -> None:
         if is_running(self.task):
             self.task.cancel()
+            self.task.wait()  # it deletes itself on close: its decode must not outlive it
         super().done(result)
 
 
