@@ -13,15 +13,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPixmapCache
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 
 from faceorganizer.config import Settings
 from faceorganizer.core.library import layout, runtime
@@ -299,6 +300,27 @@ def test_merge_rename_hide_and_undo(qtbot, library: MainWindow, catalog: Catalog
     assert "Merge" in win.act["undo"].text()
 
 
+def test_refreshed_waits_for_an_edit_queued_behind_a_grid_read(qtbot, library: MainWindow, catalog):
+    """``refreshed`` means the views show every queued edit: a grid read that was queued
+    before an edit and answers first does not pass for it (the merge/rename/hide test
+    read the catalog before the hide was written when it did, now and then)."""
+    win = library
+    person = catalog.persons()[0]
+    with qtbot.waitSignal(win.controller.snapshot_ready, timeout=10_000):
+        win.controller.refresh()  # its grid read is queued now, answered below
+    gate = threading.Event()
+    win.controller.read(lambda _library: gate.wait(30))  # holds the worker after that read
+    win.commands.rename_person(person.id, "Queued Name")
+    refreshed: list[str | None] = []
+    win.browser.refreshed.connect(lambda: refreshed.append(catalog.person(person.id).name))
+    qtbot.waitUntil(lambda: win.controller.pending() == 2, timeout=10_000)  # the read answered
+    qtbot.wait(100)
+    assert refreshed == []  # the edit is still queued behind the gate
+    gate.set()
+    qtbot.waitUntil(lambda: bool(refreshed), timeout=30_000)
+    assert refreshed[0] == "Queued Name"
+
+
 def test_split_move_reject_through_actions(qtbot, library: MainWindow, catalog: Catalog):
     win = library
     people = catalog.persons()
@@ -455,6 +477,47 @@ def test_gui_keeps_running_while_another_writer_holds_the_catalog(
     assert catalog.person(a.id).faces == a.faces + b.faces
     print(f"longest GUI stall while the catalog was locked: {meter.longest * 1000:.0f} ms")
     assert meter.longest < 0.1  # measured 18 ms on a loaded 2-core machine
+
+
+class PaintCounter(QObject):
+    """Counts the paint events a widget gets."""
+
+    def __init__(self, widget: QWidget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt
+        self.count += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_arriving_thumbnails_repaint_only_the_tiles_that_wait_for_them(qtbot, library, catalog):
+    win = library
+    person = catalog.persons()[0]
+    show_person(qtbot, win, person.id)
+    grids = (win.faces.view, win.people.view)
+    qtbot.waitUntil(lambda: not any(view._waiting for view in grids), timeout=10_000)
+    counters = [PaintCounter(view.viewport()) for view in grids]
+    shown = set(win.faces.model.face_ids()) | {r.cover_face for r in win.people.model.rows()}
+    other = next(
+        f
+        for f in catalog.faces_of_person(None) + catalog.faces_of_person(catalog.persons()[-1].id)
+        if f not in shown
+    )
+    with qtbot.waitSignal(win.thumbs.arrived, timeout=10_000):
+        win.thumbs.pixmap(other, 50)  # a thumbnail no grid shows
+    qtbot.wait(50)
+    assert [c.count for c in counters] == [0, 0]  # nothing repainted for it
+
+    QPixmapCache.clear()  # every tile blank at the next paint, then filled as they come
+    win.faces.view.viewport().repaint()
+    assert win.faces.view._waiting
+    qtbot.waitUntil(lambda: not win.faces.view._waiting, timeout=10_000)
+    assert counters[0].count >= 2
+    repaints = counters[0].count
+    win.thumbs.set_greyed(frozenset({next(iter(shown))}))  # any face may look different
+    qtbot.waitUntil(lambda: counters[0].count > repaints, timeout=5_000)
 
 
 def test_thumbnails_and_photo_viewer_load_in_the_background(qtbot, library: MainWindow, catalog):

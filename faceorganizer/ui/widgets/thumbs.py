@@ -14,6 +14,8 @@ faded wherever they are drawn: grids, people tiles, the map, dialogs.
 
 from __future__ import annotations
 
+import functools
+import io
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -54,28 +56,47 @@ def _canvas(side: int, dpr: float, radius: float) -> tuple[QImage, QPainter, int
 
 def render(data: bytes | None, request: Request) -> QImage | None:
     """The thumbnail as a square image ``side * dpr`` pixels wide, rounded; None when
-    there is no readable JPEG. Safe in any thread (QImage only)."""
+    there is no readable JPEG. Safe in any thread.
+
+    Pillow decodes and scales: it lets go of the GIL while it works, where QImage's
+    decoding and smooth scaling hold it from Python, and the loader thread held the
+    window up for 40-60 ms whenever a screen of thumbnails came in."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     _face, side, dpr, radius, greyed = request
-    source = QImage()
-    if not data or not source.loadFromData(data):
+    pixels = max(1, round(side * dpr))
+    if not data:
         return None
-    image, painter, pixels = _canvas(side, dpr, radius)
-    # Fill the square (centre crop): thumbnails are square already, but the crop near a
-    # photo border can be narrower.
-    scaled = source.scaled(
-        pixels,
-        pixels,
-        Qt.AspectRatioMode.KeepAspectRatioByExpanding,
-        Qt.TransformationMode.SmoothTransformation,
-    )
-    if greyed:
-        scaled = scaled.convertToFormat(QImage.Format.Format_Grayscale8)
-        painter.setOpacity(GREYED_OPACITY)
-    x = (scaled.width() - pixels) // 2
-    y = (scaled.height() - pixels) // 2
-    painter.drawImage(0, 0, scaled, x, y, pixels, pixels)
-    painter.end()
-    return image
+    try:
+        with Image.open(io.BytesIO(data)) as source:
+            source.draft("RGB", (pixels, pixels))  # JPEG: decode at the nearest larger scale
+            # Fill the square (centre crop): thumbnails are square already, but the crop
+            # near a photo border can be narrower.
+            picture = ImageOps.fit(
+                source.convert("L" if greyed else "RGB"),
+                (pixels, pixels),
+                Image.Resampling.BICUBIC,
+            )
+    except (OSError, ValueError, UnidentifiedImageError):
+        return None
+    tile = picture.convert("RGBA")
+    tile.putalpha(_alpha(pixels, round(radius * dpr), greyed))
+    raw = tile.convert("RGBa").tobytes()  # premultiplied, as Qt paints fastest
+    image = QImage(raw, pixels, pixels, 4 * pixels, QImage.Format.Format_RGBA8888_Premultiplied)
+    return image.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)  # owns its pixels
+
+
+@functools.lru_cache(maxsize=32)
+def _alpha(pixels: int, radius: int, greyed: bool) -> object:
+    """A tile's alpha: rounded corners (drawn at 4x and scaled down, so they are smooth),
+    faded for a missing photo's face."""
+    from PIL import Image, ImageDraw
+
+    big = Image.new("L", (4 * pixels, 4 * pixels), 0)
+    opacity = round(255 * (GREYED_OPACITY if greyed else 1.0))
+    box = (0, 0, 4 * pixels - 1, 4 * pixels - 1)
+    ImageDraw.Draw(big).rounded_rectangle(box, radius=4 * radius, fill=opacity)
+    return big.resize((pixels, pixels), Image.Resampling.BOX)
 
 
 def _plain(request: Request, colour: QColor, mark: str = "") -> QPixmap:
@@ -152,6 +173,7 @@ class Thumbnails(QObject):
     """Pixmaps of face thumbnails of one catalog, keyed by face id and size."""
 
     ready = Signal()  # thumbnails arrived: views showing faces repaint
+    arrived = Signal(object)  # the same, with the face ids (None: any face may look new)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -160,8 +182,10 @@ class Thumbnails(QObject):
         self._generation = 0
         self._greyed: frozenset[int] = frozenset()
         self._blank: dict[tuple[str, int, float, float], QPixmap] = {}
+        self._loading: set[int] = set()  # cache keys of the blank tiles shown while loading
+        self._new: set[int] = set()  # faces arrived since the last repaint
         self._repaint = QTimer(self, singleShot=True, interval=15)  # one repaint per batch
-        self._repaint.timeout.connect(self.ready)
+        self._repaint.timeout.connect(self._announce)
 
     def set_source(self, catalog_path: Path | None) -> None:
         """Switch catalogs: face ids of another catalog must never hit old entries."""
@@ -180,6 +204,7 @@ class Thumbnails(QObject):
         """The faces of missing photos, from now on drawn greyed (others as they are)."""
         if face_ids != self._greyed:
             self._greyed = face_ids
+            self.arrived.emit(None)
             self.ready.emit()
 
     def is_greyed(self, face_id: int) -> bool:
@@ -198,10 +223,16 @@ class Thumbnails(QObject):
             return self._blank_tile(request, LOADING)
         return self._blank_tile(request, MISSING, "?")
 
+    def is_loading(self, pixmap: QPixmap) -> bool:
+        """Is this the blank tile :meth:`pixmap` gives until the thumbnail arrives?"""
+        return pixmap.cacheKey() in self._loading
+
     def _blank_tile(self, request: Request, colour: QColor, mark: str = "") -> QPixmap:
         key = (colour.name() + mark, request[1], request[2], request[3])
         if key not in self._blank:
             self._blank[key] = _plain(request, colour, mark)
+            if colour == LOADING:
+                self._loading.add(self._blank[key].cacheKey())
         return self._blank[key]
 
     def _arrived(self, generation: int, images: list[tuple[Request, QImage | None]]) -> None:
@@ -214,5 +245,11 @@ class Thumbnails(QObject):
                 pixmap = QPixmap.fromImage(image)
                 pixmap.setDevicePixelRatio(request[2])
             QPixmapCache.insert(_key(generation, request), pixmap)
+            self._new.add(request[0])
         if not self._repaint.isActive():
             self._repaint.start()
+
+    def _announce(self) -> None:
+        new, self._new = frozenset(self._new), set()
+        self.arrived.emit(new)
+        self.ready.emit()

@@ -54,6 +54,7 @@ from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.wording import count
 
 Index = QModelIndex | QPersistentModelIndex
+MAX_WAITING_TILES = 2000  # blank tiles remembered; past that, the next arrival repaints all
 
 
 def _selection_colour(palette: QPalette, alpha: int) -> QColor:
@@ -114,6 +115,8 @@ class PersonDelegate(QStyledItemDelegate):
         face = index.data(FACE_ID_ROLE)
         dpr = painter.device().devicePixelRatioF()
         pix = self.thumbs.pixmap(int(face) if face is not None else -1, self.side, dpr, 12)
+        if isinstance(view, _GridView) and self.thumbs.is_loading(pix):
+            view.wait_for_thumbnail(int(face), index)
         x = cell.left() + (cell.width() - self.side) // 2
         painter.drawPixmap(x, cell.top() + self.PAD, pix)
         unknown = index.data(PERSON_ID_ROLE) is None
@@ -201,7 +204,11 @@ class FaceDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         cell = option.rect
         dpr = painter.device().devicePixelRatioF()
-        pix = self.thumbs.pixmap(int(index.data(FACE_ID_ROLE)), self.side, dpr, 8)
+        face = int(index.data(FACE_ID_ROLE))
+        pix = self.thumbs.pixmap(face, self.side, dpr, 8)
+        view = self.parent()
+        if isinstance(view, _GridView) and self.thumbs.is_loading(pix):
+            view.wait_for_thumbnail(face, index)
         target = QPoint(cell.left() + (cell.width() - self.side) // 2, cell.top() + self.PAD)
         painter.drawPixmap(target, pix)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -243,6 +250,31 @@ class _GridView(QListView):
         self.verticalScrollBar().setSingleStep(24)
         self.placeholder = ""
         self.cell = QSize(100, 100)  # smallest cell; columns share the spare width
+        self._waiting: dict[int, QPersistentModelIndex] = {}  # tiles painted blank
+
+    def watch(self, thumbs: Thumbnails) -> None:
+        thumbs.arrived.connect(self._thumbnails_arrived)
+
+    def wait_for_thumbnail(self, face_id: int, index: Index) -> None:
+        """A tile was painted blank: repaint it (and only it) when its face arrives."""
+        if len(self._waiting) < MAX_WAITING_TILES:
+            self._waiting[face_id] = QPersistentModelIndex(index)
+
+    def _thumbnails_arrived(self, faces: frozenset[int] | None) -> None:
+        """Repaint the tiles whose thumbnails came. A batch lands every few frames while
+        scrolling; repainting every tile of both grids for each was most of the GUI
+        thread's work then."""
+        if faces is None or len(self._waiting) >= MAX_WAITING_TILES:
+            self._waiting.clear()
+            self.viewport().update()
+            return
+        region = QRegion()
+        for face in faces & self._waiting.keys():
+            index = self._waiting.pop(face)
+            if index.isValid():
+                region = region.united(self.visualRect(QModelIndex(index)))
+        if not region.isEmpty():
+            self.viewport().update(region)
 
     def set_cell(self, cell: QSize) -> None:
         self.cell = cell
@@ -292,7 +324,7 @@ class PeopleView(_GridView):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.tile_delegate = PersonDelegate(thumbs, self)
-        thumbs.ready.connect(self.viewport().update)
+        self.watch(thumbs)
         self.setItemDelegate(self.tile_delegate)
         self.set_cell(self.tile_delegate.natural_size() + QSize(6, 6))
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
@@ -356,7 +388,7 @@ class FacesView(_GridView):
     def __init__(self, thumbs: Thumbnails, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.face_delegate = FaceDelegate(thumbs, self)
-        thumbs.ready.connect(self.viewport().update)
+        self.watch(thumbs)
         self.setItemDelegate(self.face_delegate)
         self.set_side(self.face_delegate.side)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
