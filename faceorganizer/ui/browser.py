@@ -335,6 +335,7 @@ class Browser(QObject):
 
     def _shown_latest(self) -> None:
         """``refreshed`` only for the newest read: an older one may finish after a newer
-        request (say, Show Hidden) and must not pass for its answer."""
+        request (say, Show Hidden) or after an edit was queued, and must not pass for
+        their answer."""
         if not self.controller.refreshing():
             self.refreshed.emit()

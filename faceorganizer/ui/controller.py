@@ -124,6 +124,7 @@ class LibraryController(QObject):
         self._queued: set[Activity] = set()
         self._refresh_wanted = False
         self._refreshing = False
+        self._edits_queued = 0  # written edits refresh the views; until then views are old
         self._closing = False
         self._live = QTimer(self, interval=LIVE_REFRESH_MS)
         self._live.timeout.connect(self.refresh)
@@ -160,6 +161,7 @@ class LibraryController(QObject):
         self.last_summary = None
         self.snapshot = None
         self._refreshing = self._refresh_wanted = False  # reads of the old one are dropped
+        self._edits_queued = 0
         self.map_layout.invalidate()
         unrecorded = legacy_grouping(self.settings)
         worker = SerialWorker(
@@ -268,14 +270,17 @@ class LibraryController(QObject):
             self.map_layout.invalidate()
 
         def done(result: Any) -> None:
+            self._edits_queued -= 1
             if on_done is not None:
                 on_done(result)
             self.refresh()
 
         def failed(exc: BaseException) -> None:
+            self._edits_queued -= 1
             self.problem.emit("Cannot do that", str(exc))
             self.refresh()
 
+        self._edits_queued += 1
         self.read(lambda library: change(library.editor), done, failed)
         return True
 
@@ -284,8 +289,9 @@ class LibraryController(QObject):
         return 0 if self.worker is None else self.worker.pending()
 
     def refreshing(self) -> bool:
-        """A read of the views' state is under way or asked for."""
-        return self._refreshing or self._refresh_wanted
+        """A read of the views' state is under way or asked for, or an edit is queued
+        (its refresh follows once it is written): what the views show is not the latest."""
+        return self._refreshing or self._refresh_wanted or self._edits_queued > 0
 
     def refresh(self) -> None:
         """Read what the views show once more; requests meanwhile merge into one read."""
