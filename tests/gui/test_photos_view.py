@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt
 
 from faceorganizer.core.store.catalog import PhotoRow
@@ -36,3 +37,21 @@ def test_photos_show_their_dates_and_thumbnails_arrive(qtbot, faces_dev: Path) -
     assert opened.args == [model.index(1).data(PHOTO_ROLE).face_id]
     thumbs.close()
     assert date_label("garbage") == "date unknown"
+
+
+def test_deleted_thumbnails_stop_their_thread(qtbot, faces_dev: Path, capfd):
+    """The window goes, idle or while photos are decoded: the thread ends (after the
+    photo in flight, whose result is dropped) instead of waiting forever or signalling
+    an object that is deleted."""
+    photos = sorted(p.relative_to(faces_dev).as_posix() for p in faces_dev.rglob("*.jpg"))
+    for pending in (0, 40):
+        thumbs = PhotoThumbnails()
+        thumbs.set_root(faces_dev)
+        for path in photos[:pending]:
+            thumbs.image(path)
+        thread = thumbs._thread
+        shiboken6.delete(thumbs)
+        thread.join(10)
+        assert not thread.is_alive()
+    qtbot.wait(50)  # anything the threads queued would be delivered now
+    assert "deleted" not in capfd.readouterr().err

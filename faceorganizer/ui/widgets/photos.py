@@ -7,6 +7,7 @@ shows what is on screen first) and kept in a small cache; the GUI thread only pa
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
 from collections import OrderedDict
@@ -61,6 +62,10 @@ class PhotoThumbnails(QObject):
         self._asked: set[str] = set()
         self._queue: queue.LifoQueue[tuple[Path, str] | None] = queue.LifoQueue()
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        # Stop the thread when the window deletes this object; the slot holds no
+        # reference to it (it runs while the object is being destroyed).
+        self.destroyed.connect(functools.partial(_stop, self._lock, self._closed, self._queue))
         self._thread = threading.Thread(target=self._run, name="photo-thumbnails", daemon=True)
         self._thread.start()
 
@@ -85,7 +90,7 @@ class PhotoThumbnails(QObject):
         return None
 
     def close(self) -> None:
-        self._queue.put(None)
+        _stop(self._lock, self._closed, self._queue)
 
     def _run(self) -> None:
         from faceorganizer.core.vision.images import ImageError, photo_thumbnail
@@ -98,15 +103,22 @@ class PhotoThumbnails(QObject):
                 data = b""
             image = QImage()
             image.loadFromData(data)
-            with self._lock:
+            with self._lock:  # held by _stop too: no emit once this object is going
+                if self._closed.is_set():
+                    return
                 self._images[path] = image
                 while len(self._images) > CACHE:
                     evicted, _ = self._images.popitem(last=False)
                     self._asked.discard(evicted)
-            try:
                 self.ready.emit(path)
-            except RuntimeError:  # the window (and this object) closed meanwhile
-                return
+
+
+def _stop(lock: threading.Lock, closed: threading.Event, requests: queue.LifoQueue) -> None:
+    """End the decoding thread after its photo in flight, whose result is dropped: it
+    must not signal an object that is deleted (Qt: "Signal source has been deleted")."""
+    with lock:
+        closed.set()
+    requests.put(None)  # a LIFO queue: taken before the requests still waiting
 
 
 class PhotosModel(QAbstractListModel):
