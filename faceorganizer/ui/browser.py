@@ -8,7 +8,7 @@ edit shows it), and keeps the selection across refreshes. It issues no edits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QObject, Signal
 
@@ -81,11 +81,11 @@ class Expected:
                 continue
             if person in self.names:
                 name = self.names[person].strip()
-                row = replace(row, title=name or row.title, named=bool(name))
+                row = row._replace(title=name or row.title, named=bool(name))
             if person in self.hidden:
-                row = replace(row, hidden=True)
+                row = row._replace(hidden=True)
             if person in self.counts:
-                row = replace(row, faces=max(0, row.faces + self.counts[person]))
+                row = row._replace(faces=max(0, row.faces + self.counts[person]))
                 if row.faces == 0:
                     continue  # emptied: the next read will not list it either
             out.append(row)

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import platformdirs
@@ -169,8 +170,9 @@ class FaceRecord:
     model: str
 
 
-@dataclass(frozen=True)
-class PersonSummary:
+class PersonSummary(NamedTuple):
+    """One person as lists show it (a tuple: thousands are made per read, cheaply)."""
+
     id: int
     name: str | None
     hidden: bool

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -39,9 +39,9 @@ UNKNOWN_LABEL = "Unsorted faces"  # faces that joined no person (and new ones mi
 Index = QModelIndex | QPersistentModelIndex
 
 
-@dataclass(frozen=True)
-class Row:
-    """One person tile; ``person_id`` None is the Unknown (unassigned faces) entry."""
+class Row(NamedTuple):
+    """One person tile; ``person_id`` None is the Unknown (unassigned faces) entry. A
+    tuple: thousands are made per snapshot and compared on the GUI thread, in C."""
 
     person_id: int | None
     title: str
