@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faceorganizer.core.grouping.attach import TURNED_YAW
 from faceorganizer.core.vision.detect import iou
 from faceorganizer.core.vision.detect_cascade import CascadeDetector
-from faceorganizer.core.vision.detect_yunet import ARCFACE, YunetDetector, dlib_points
+from faceorganizer.core.vision.detect_yunet import ARCFACE, YunetDetector, dlib_points, yaw_of
 from faceorganizer.core.vision.embed_sface import TEMPLATE, SfaceEmbedder, sface_chip
 from faceorganizer.core.vision.images import load_photo
 
@@ -43,6 +44,28 @@ def test_dlib_points_of_yunet_points_give_opencv_s_own_crop() -> None:
     yunet_points = ARCFACE @ (scale * turn).T + shift
     points = dlib_points(yunet_points)
     assert np.allclose(points, TEMPLATE @ (scale * turn).T + shift, atol=1e-3)
+
+
+def test_yaw_of_a_frontal_face_is_zero_and_grows_as_it_turns() -> None:
+    assert yaw_of(ARCFACE) == pytest.approx(0.0, abs=0.02)
+    turned = ARCFACE.copy()
+    turned[2, 0] += 20  # the nose tip moves towards one eye: the head turns that way
+    assert yaw_of(turned) > 0.4 and yaw_of(turned[[1, 0, 2, 4, 3]]) < -0.4
+
+
+def test_profiles_are_turned_and_frontal_faces_are_not(cfp_dev: Path, yunet: YunetDetector) -> None:
+    """What the grouping takes for a turned face: measured over cfp-dev, 95 % of the
+    profiles and none of the frontal faces (96 % and none of these 12 people's)."""
+    people = sorted(p for p in cfp_dev.iterdir() if p.is_dir())[:CFP_PEOPLE]
+    turned = {"frontal": [], "profile": []}
+    for person in people:
+        for path in sorted(person.glob("*.jpg")):
+            faces = _detect(yunet, path)
+            if faces:
+                face = max(faces, key=lambda f: f.box[2] - f.box[0])
+                turned[path.name.split("_")[0]].append(abs(face.yaw) > TURNED_YAW)
+    assert np.mean(turned["profile"]) >= 0.9
+    assert not any(turned["frontal"])
 
 
 def test_profiles_of_cfp_dev_are_found_and_aligned(cfp_dev: Path, yunet: YunetDetector) -> None:

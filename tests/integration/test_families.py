@@ -31,7 +31,7 @@ def fiw_catalog(faces_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 def test_families_are_grouped_precision_first(fiw_catalog: Path) -> None:
     """Default settings: measured pairwise precision 0.962 (0.923 with version 2), end-to-end
-    BCubed F 0.867 (0.863), no photo without a face."""
+    BCubed F 0.877 (0.868 with version 3, 0.863 with version 2), no photo without a face."""
     catalog = Catalog(fiw_catalog)
     assert catalog.get_meta(GROUPING_KEY) == str(GROUPING_VERSION)
     result = score_photos(labeled_photos(catalog))
@@ -39,7 +39,7 @@ def test_families_are_grouped_precision_first(fiw_catalog: Path) -> None:
     assert result["images"] == 1075
     assert result["missed"] == 0
     assert result["pairwise_precision"] >= 0.955
-    assert result["e2e_bcubed_f"] >= 0.862
+    assert result["e2e_bcubed_f"] >= 0.87
 
 
 def test_a_version_2_library_keeps_chaining_as_before(fiw_catalog: Path, tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +100,13 @@ def test_unnamed_persons_undo_log_and_backup(
     assert copy.person_names() == catalog.person_names()
     assert copy.stats() == catalog.stats()
     copy.close()
+
+
+def test_yaws_follow_the_faces_asked_for(tmp_path: Path) -> None:
+    """The detector's yaw of each face, NaN where it said none (or the face is gone)."""
+    catalog = Catalog(tmp_path / "c.sqlite", root=tmp_path)
+    faces = [replace(_face(0, 50, 0.9), yaw=0.3), _face(60, 50, 0.9)]
+    ids = catalog.record_faces(catalog.add_file("a.jpg", 1, 1, None), faces, (200, 200))
+    yaws = catalog.yaws(np.array([ids[1], ids[0], 999]))
+    assert np.isnan(yaws[0]) and yaws[1] == pytest.approx(0.3) and np.isnan(yaws[2])
+    catalog.close()

@@ -11,8 +11,9 @@ Chinese whispers (:mod:`whispers`) honours them while propagating, and runs MERG
 below ``threshold``; the merge refinement (:mod:`merge`) then joins clusters whose
 average-linkage distance is below ``threshold`` itself. DBSCAN (:mod:`dbscan`) clusters
 first and then repairs. After either, faces of clusters of one or two join the larger
-cluster they clearly belong to (:mod:`attach`), and clusters still smaller than
-``min_faces`` come out as -1: faces that joined no one (the app's Unsorted bin).
+cluster they clearly belong to, then such small groups, and groups of turned faces, join
+whole by average linkage (:mod:`attach`), and clusters still smaller than ``min_faces``
+come out as -1: faces that joined no one (the app's Unsorted bin).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, MIN_PERSON_FACES
 from faceorganizer.core.grouping.arrays import as_embeddings
-from faceorganizer.core.grouping.attach import attach_small, unsorted
+from faceorganizer.core.grouping.attach import attach_groups, attach_small, unsorted
 from faceorganizer.core.grouping.constraints import (
     Constraints,
     PreparedConstraints,
@@ -72,6 +73,8 @@ def cluster(
     neighbors: tuple[np.ndarray, np.ndarray] | None = None,
     previous: np.ndarray | None = None,
     attach: bool = True,
+    groups: bool = True,
+    turned: np.ndarray | None = None,
     min_faces: int = MIN_PERSON_FACES,
     mutual: bool = True,
     merge_gap: float = MERGE_GAP,
@@ -82,8 +85,10 @@ def cluster(
     ``threshold`` defaults to DEFAULT_THRESHOLD[algorithm]; ``neighbors`` is an optional
     cached ``knn(embeddings)`` result. The same inputs and seed give the same labels.
     ``attach``: faces of clusters of one or two join a larger cluster they clearly belong
-    to (:func:`attach_small`); ``min_faces``: smaller clusters, anchored ones excepted,
-    come out as -1. ``attach=False, min_faces=1`` is the grouping before both existed.
+    to (:func:`attach_small`); ``groups``: then small groups, and groups of ``turned``
+    faces (a bool per face; None: none is), join whole (:func:`attach_groups`);
+    ``min_faces``: smaller clusters, anchored ones excepted, come out as -1.
+    ``attach=False, groups=False, min_faces=1`` is the grouping before all three existed.
     ``mutual``: long links count only between mutual near neighbours (:func:`mutual_links`);
     ``merge_band``: Chinese whispers' merges that close below ``threshold`` must be
     unambiguous (:func:`merge_clusters`). ``mutual=False, merge_gap=MERGE_GAP_V2,
@@ -101,7 +106,7 @@ def cluster(
     t = DEFAULT_THRESHOLD[algorithm] if threshold is None else float(threshold)
     idx, dist = knn(x, seed=seed) if neighbors is None else neighbors
     if previous is None:
-        rules = (attach, min_faces, mutual, merge_gap, merge_band)
+        rules = (attach, groups, turned, min_faces, mutual, merge_gap, merge_band)
         return _run(x, idx, dist, algorithm, t, prep, seed, *rules)
     region = _touched_region(idx, dist, np.asarray(previous, np.int64), t, prep)
     sub = np.flatnonzero(region)
@@ -112,7 +117,8 @@ def cluster(
     sub_dist = np.where(region[idx[sub]], dist[sub], np.inf).astype(np.float32)
     sub_prep = prepare_constraints(sub.size, restrict_constraints(constraints, sub, x.shape[0]))
     labels = np.r_[previous, np.full(x.shape[0] - len(previous), -1)].astype(np.int64)
-    rules = (attach, min_faces, mutual, merge_gap, merge_band)
+    sub_turned = None if turned is None else np.asarray(turned, bool)[sub]
+    rules = (attach, groups, sub_turned, min_faces, mutual, merge_gap, merge_band)
     fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, *rules)
     labels[sub] = np.where(fresh >= 0, fresh + labels.max(initial=-1) + 1, -1)
     return renumber(labels)
@@ -162,6 +168,8 @@ def _run(
     prep: PreparedConstraints,
     seed: int,
     attach: bool,
+    groups: bool,
+    turned: np.ndarray | None,
     min_faces: int,
     mutual: bool,
     merge_gap: float,
@@ -183,4 +191,6 @@ def _run(
         labels = repair(dbscan(neighbor_graph(idx, links, threshold)), x, prep)
     if attach:
         labels = attach_small(labels, x, threshold, prep)
+    if groups:
+        labels = attach_groups(labels, x, threshold, prep, turned)
     return renumber(unsorted(labels, prep, min_faces))

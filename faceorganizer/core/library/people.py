@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
+from faceorganizer.core.grouping.attach import TURNED_YAW
 from faceorganizer.core.grouping.cluster import MERGE_GAP_V2, cluster
 from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
@@ -84,20 +85,23 @@ def _labels_to_persons(
 # the person they clearly belong to and lone faces go to the Unsorted bin; 3: links
 # longer than MUTUAL_FROM only between mutual near neighbours (grouping.knn.mutual_links)
 # and Chinese whispers runs closer to the threshold (MERGE_GAP); merges just below the
-# threshold must be unambiguous (grouping.merge.MERGE_RATIO).
-GROUPING_VERSION = 3
-_BEFORE_3 = {"mutual": False, "merge_gap": MERGE_GAP_V2, "merge_band": 0.0}
+# threshold must be unambiguous (grouping.merge.MERGE_RATIO); 4: then small groups, and
+# groups of turned faces, join whole by average linkage (grouping.attach).
+GROUPING_VERSION = 4
+_BEFORE_3 = {"mutual": False, "merge_gap": MERGE_GAP_V2, "merge_band": 0.0, "groups": False}
 _VERSION_ARGS: dict[int, dict[str, Any]] = {
     1: {"attach": False, "min_faces": 1, **_BEFORE_3},
     2: _BEFORE_3,
+    3: {"groups": False},
 }
 GROUPING_KEY = "grouping"  # catalog meta: the grouping version the library was started with
 
 
 def grouping_version(catalog: Catalog, *, remember: bool = False) -> int:
     """The grouping version this library uses. A library grouped before version 2 keeps
-    version 1, so an update never regroups someone's photos differently unasked; a new
-    one starts with GROUPING_VERSION. ``remember``: store the answer (writable catalogs)."""
+    version 1 (one grouped by version 2 has it stored), so an update never regroups
+    someone's photos differently unasked; a new one starts with GROUPING_VERSION.
+    ``remember``: store the answer (writable catalogs)."""
     stored = catalog.get_meta(GROUPING_KEY)
     if stored is not None:
         return int(stored)
@@ -120,7 +124,9 @@ def _cluster_all(
     if len(face_ids) == 0:
         return face_ids, constraints, np.empty(0, np.int64)
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
-    refined = _VERSION_ARGS.get(version, {})
+    refined = _VERSION_ARGS.get(version)
+    if refined is None:
+        refined = {"turned": np.abs(catalog.yaws(face_ids)) > TURNED_YAW}
     labels = cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors, **refined)
     return face_ids, constraints, labels
 

@@ -128,6 +128,11 @@ _MIGRATIONS: list[str] = [
     WHERE d.value IS NOT NULL OR EXISTS (SELECT 1 FROM faces);
     DELETE FROM meta WHERE key = 'detector';
     """,
+    # 6: how far each face is turned (the detector's yaw; NULL: a detector that does not
+    # say), so the grouping lets turned faces join their person (grouping version 3).
+    """
+    ALTER TABLE faces ADD COLUMN yaw REAL;
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -168,6 +173,7 @@ class FaceRecord:
     thumb: bytes
     embedding: np.ndarray
     model: str
+    yaw: float | None = None  # how far the face is turned (the detector's); None unknown
 
 
 class PersonSummary(NamedTuple):
@@ -472,7 +478,7 @@ class Catalog:
             for face in faces:
                 cur = self.db.execute(
                     "INSERT INTO faces(file_id, x0, y0, x1, y1, score, landmarks, thumb, "
-                    "embedding, model) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "embedding, model, yaw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         file_id,
                         *face.box,
@@ -481,6 +487,7 @@ class Catalog:
                         face.thumb,
                         np.asarray(face.embedding, np.float32).tobytes(),
                         face.model,
+                        face.yaw,
                     ),
                 )
                 ids.append(int(cur.lastrowid or 0))
@@ -544,6 +551,12 @@ class Catalog:
             return ids, files, np.zeros((0, 128), np.float32)
         vectors = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
         return ids, files, vectors
+
+    def yaws(self, face_ids: np.ndarray) -> np.ndarray:
+        """How far each of these faces is turned (the detector's yaw), in their order; NaN
+        where the detector did not say or the face is gone."""
+        known = dict(self.db.execute("SELECT id, yaw FROM faces WHERE yaw IS NOT NULL"))
+        return np.array([known.get(int(f), np.nan) for f in face_ids], np.float64)
 
     def dominant_model(self) -> str | None:
         row = self.db.execute(

@@ -18,6 +18,7 @@ class Detection:
     box: Box  # in the pixels of the image given to ``detect``
     score: float
     landmarks: np.ndarray  # (5, 2) float32, same pixels
+    yaw: float | None = None  # how far the head is turned (detect_yunet.yaw_of); None unknown
 
 
 def iou(a: Box, b: Box) -> float:

@@ -35,6 +35,20 @@ ARCFACE = np.array(
 YUNET_HOG_BOX = (0.0, 0.055, 0.947)
 
 
+def yaw_of(yunet_points: np.ndarray) -> float:
+    """How far a face is turned, from YuNet's five points: the nose tip's offset from the
+    eyes' midline (along the line through the eyes) over the height from the eyes to the
+    mouth. 0 is frontal; the sign says which way. On cfp-dev, 95 % of the frontal faces
+    are within 0.09 and 95 % of the profiles beyond 0.21 (the points of a profile's hidden
+    eye are guessed, so it never reaches 1)."""
+    eye_r, eye_l, nose, mouth_r, mouth_l = np.asarray(yunet_points, np.float64).reshape(5, 2)
+    eyes = (eye_r + eye_l) / 2
+    axis = eye_l - eye_r
+    across = float(np.dot(nose - eyes, axis)) / max(float(np.linalg.norm(axis)), 1e-6)
+    height = float(np.linalg.norm((mouth_r + mouth_l) / 2 - eyes))
+    return across / max(height, 1e-6)
+
+
 def dlib_points(yunet_points: np.ndarray) -> np.ndarray:
     """(5, 2) points in dlib's convention for a face whose YuNet points are given: the
     crop aligned by YuNet's points, with SFace's dlib template mapped back into the photo."""
@@ -77,12 +91,13 @@ class YunetDetector:
                 boxes[i],
                 faces[i].score,
                 self._hog.landmarks(rgb, boxes[i]) if confirmed[i] else faces[i].landmarks,
+                faces[i].yaw,
             )
             for i in distinct(boxes, [face.score for face in faces])
         ]
 
     def yunet_faces(self, rgb: np.ndarray, scale: float = 1.0) -> list[Detection]:
-        """YuNet's own boxes and points (in dlib's convention), no HOG check."""
+        """YuNet's own boxes, points (in dlib's convention) and yaw, no HOG check."""
         small, factor = shrunk(rgb, self.side)
         self._net.setInputSize((small.shape[1], small.shape[0]))
         _, faces = self._net.detect(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
@@ -90,6 +105,7 @@ class YunetDetector:
         for face in [] if faces is None else faces:
             x, y, w, h = (float(v) / factor for v in face[:4])  # rows: box, 5 points, score
             if w >= self.min_face * scale:
-                points = dlib_points(face[4:14] / factor)
-                found.append(Detection((x, y, x + w, y + h), float(face[14]), points))
+                points = face[4:14] / factor
+                box = (x, y, x + w, y + h)
+                found.append(Detection(box, float(face[14]), dlib_points(points), yaw_of(points)))
         return found

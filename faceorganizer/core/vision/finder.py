@@ -76,6 +76,7 @@ class FaceFinder:
                     thumb=face_thumbnail(photo, (box[0], box[1], box[2], box[3])),
                     embedding=vector,
                     model=self.embedder.model_id,
+                    yaw=detection.yaw,
                 )
             )
         return FileResult(faces, photo.original_size, None)
