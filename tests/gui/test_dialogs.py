@@ -159,7 +159,7 @@ def test_review_reads_in_the_worker_and_waits_while_it_loads(
     win = library
     recluster(catalog, threshold=0.5)  # a tighter grouping leaves near misses to ask about
     earlier = len(undo_labels(catalog))
-    seen: dict[str, list] = {"asked": [], "open": [], "loading": [], "texts": []}
+    seen: dict[str, list] = {"asked": [], "open": [], "loading": [], "texts": [], "width": []}
     deadline = time.monotonic() + 120
     pressed: list[bool] = []  # Y was pressed; its click is still to come (animated)
 
@@ -192,6 +192,7 @@ def test_review_reads_in_the_worker_and_waits_while_it_loads(
             dialog.yes.clicked.connect(after_yes)
         seen["asked"].append(question)
         seen["open"].append(question_is_open(catalog, question))
+        seen["width"].append(dialog.width())
         pressed.append(True)
         QTest.keyClick(dialog, Qt.Key.Key_Y)
         QTimer.singleShot(20, drive)
@@ -205,6 +206,7 @@ def test_review_reads_in_the_worker_and_waits_while_it_loads(
     assert GUI_THREAD_CONNECTS == []
     assert len(seen["asked"]) >= 2, seen
     assert all(seen["open"]), seen
+    assert len(set(seen["width"])) == 1, seen["width"]  # no question widens the dialog
     for (loading, enabled, progress, current), asked in zip(
         seen["loading"], seen["asked"], strict=True
     ):

@@ -18,7 +18,15 @@ from typing import Any, NamedTuple
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import PhotoCanvas, add_intro, face_strip
@@ -88,11 +96,11 @@ class ReviewDialog(QDialog):
         right = QVBoxLayout()
         self.caption = QLabel()
         right.addWidget(self.caption)
-        self.person = QLabel()
+        self.person = _strip_label()
         right.addWidget(self.person)
         self.other_caption = QLabel()
         right.addWidget(self.other_caption)
-        self.other = QLabel()
+        self.other = _strip_label()
         right.addWidget(self.other)
         right.addStretch(1)
         row.addLayout(right, 1)
@@ -284,3 +292,12 @@ class ReviewDialog(QDialog):
                 task.cancel()
                 task.wait()  # a thread must not outlive the dialog that owns it
         super().done(result)
+
+
+def _strip_label() -> QLabel:
+    """A row of a group's faces that never widens the dialog: a large group's strip is
+    cut at the edge instead (the dialog grew between questions)."""
+    label = QLabel()
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    return label
