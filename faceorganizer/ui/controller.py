@@ -339,7 +339,11 @@ class LibraryController(QObject):
         if self.catalog_path is None or self.root is None or not self.allows(Activity.SCAN):
             return
         if not self.root.is_dir():
-            self.problem.emit("Folder missing", f"{self.root} cannot be found.")
+            self.problem.emit(
+                "Folder Not Found",
+                f"{self.root} cannot be found — is the drive connected? The library is shown "
+                "as it was; nothing was changed.",
+            )
             return
         self.scan_stage = ScanStage.SYNC
         task = self._run(

@@ -238,3 +238,20 @@ def test_a_damaged_catalog_is_refused_naming_its_backup_and_restored(
         answer(qtbot, window, "Restore Backup")
     assert window.people.model.rowCount() > 0
     assert path.with_name(path.name + ".damaged").read_bytes() == damaged
+
+
+def test_a_vanished_folder_is_said_and_changes_nothing(
+    qtbot, scanned_window: MainWindow, small_library: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """The mount point itself is gone (a drive of a removable disk, a share's folder)."""
+    win = scanned_window
+    before = counts(win)
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: said.append(text))
+    small_library.rename(tmp_path / "unplugged")
+    win.act["rescan"].trigger()
+    assert said == [
+        f"{small_library} cannot be found — is the drive connected? The library is shown as "
+        "it was; nothing was changed."
+    ]
+    assert not win.controller.is_scanning() and counts(win) == before
