@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, QObject, Signal
 
+from faceorganizer.core.store.catalog import default_person_name
 from faceorganizer.ui import jobs
 from faceorganizer.ui.controller import LibraryController
 from faceorganizer.ui.widgets.item_models import PERSON_ID_ROLE, UNKNOWN_LABEL, Row
@@ -151,7 +152,7 @@ class Browser(QObject):
         return self.faces.model.faces_at(rows)
 
     def person_name(self, person_id: int) -> str:
-        return self.names.get(person_id, f"Person {person_id}")
+        return self.names.get(person_id) or default_person_name(person_id)
 
     def person_index(self, person_id: int | None) -> QModelIndex | None:
         row = self.people.model.row_of(person_id)

@@ -90,7 +90,7 @@ class Snapshot:
     """What the views show of a catalog, read in one go off the GUI thread."""
 
     rows: list[Row]
-    names: dict[int, str]
+    names: dict[int, str]  # the names users gave; others are default_person_name
     faces: int
     errors: list[tuple[str, str]]
     undo: str | None  # label of the edit Undo would take back
@@ -107,7 +107,7 @@ def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | Non
     missing = catalog.missing_count()
     return Snapshot(
         load_people(catalog, show_hidden),
-        catalog.person_names(),
+        catalog.given_names(),
         catalog.usable_face_count(),
         catalog.errors(),
         library.editor.undo_label(),

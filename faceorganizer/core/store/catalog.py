@@ -654,7 +654,12 @@ class Catalog:
     # ------------------------------------------------------------------ persons
     def persons(self, include_hidden: bool = False) -> list[PersonSummary]:
         """People with at least one face, largest first."""
-        rows = self._rows_at_once(
+        return [PersonSummary(*row) for row in self.person_rows(include_hidden)]
+
+    def person_rows(self, include_hidden: bool = False) -> list[list]:
+        """:meth:`persons` as plain [id, name, hidden, faces, cover face] lists, for the
+        GUI's worker: every Python call per person there is time the window waits."""
+        return self._rows_at_once(
             "id, name, hidden, n, cover",
             "SELECT p.id, p.name, p.hidden, COUNT(f.id) AS n, "
             "(SELECT id FROM faces WHERE person_id = p.id AND ignored = 0 "
@@ -663,9 +668,6 @@ class Catalog:
             + ("" if include_hidden else "WHERE p.hidden = 0 ")
             + "GROUP BY p.id ORDER BY n DESC, p.id",
         )
-        return [
-            PersonSummary(p, name, bool(hidden), n, cover) for p, name, hidden, n, cover in rows
-        ]
 
     def person(self, person_id: int) -> PersonSummary:
         for summary in self.persons(include_hidden=True):
@@ -691,6 +693,11 @@ class Catalog:
     def person_names(self) -> dict[int, str]:
         rows = self._rows_at_once("id, name", "SELECT id, name FROM persons")
         return {person: name or default_person_name(person) for person, name in rows}
+
+    def given_names(self) -> dict[int, str]:
+        """The names users gave (others are :func:`default_person_name`)."""
+        rows = self._rows_at_once("id, name", "SELECT id, name FROM persons WHERE name != ''")
+        return dict(rows)
 
     # ------------------------------------------------------------------ edits
     # Rows as the undo log stores them; the writes run inside the editor's transaction.

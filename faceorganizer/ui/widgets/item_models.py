@@ -22,7 +22,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.catalog import Catalog, default_person_name
 from faceorganizer.ui.widgets.thumbs import Thumbnails
 from faceorganizer.wording import count
 
@@ -63,8 +63,8 @@ def load_people(catalog: Catalog, show_hidden: bool, unknown: bool = True) -> li
     """People largest first, then Unknown (faces without a person: new faces during a
     scan, faces taken out). Runs in a worker thread on big libraries."""
     rows = [
-        Row(p.id, p.display_name, bool(p.name), p.hidden, p.faces, p.cover_face)
-        for p in catalog.persons(include_hidden=show_hidden)
+        Row(person, name or default_person_name(person), bool(name), bool(hidden), n, cover)
+        for person, name, hidden, n, cover in catalog.person_rows(include_hidden=show_hidden)
     ]
     if unknown:
         count, cover = catalog.unknown_faces()
