@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -491,7 +492,14 @@ def run_cli(argv: list[str]) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a reader that went away shows here, not as a traceback at exit
+        return code
+    except BrokenPipeError:
+        # `faceorganizer people --json | head`: the reader has all it wanted; stop
+        # quietly, as Unix tools do, and keep the interpreter's last flush off the pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (UsageError, CatalogError, backup.BackupError) as exc:
         print(f"faceorganizer: error: {exc}", file=sys.stderr)
         return 1

@@ -140,6 +140,22 @@ def test_people_rename_info_json(scanned: tuple[Path, object], tmp_path: Path) -
         assert "error" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(
+    scanned: tuple[Path, object], tmp_path: Path
+) -> None:
+    """`faceorganizer people --json | head -c 1`: the pipe closes before the list is out."""
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    command = [sys.executable, "-m", "faceorganizer", "people", "--json", "--catalog"]
+    listing = subprocess.Popen(
+        [*command, str(scanned[0])], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert listing.stdout is not None and listing.stderr is not None
+    listing.stdout.close()  # before the child has written anything
+    errors = listing.stderr.read().decode()
+    assert listing.wait(timeout=120) == 141
+    assert errors == ""
+
+
 def test_unknown_command_is_an_error_not_the_app(tmp_path: Path) -> None:
     result = cli("peple", home=tmp_path)  # no display: the app would abort in Qt
     assert result.returncode == 2
