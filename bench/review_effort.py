@@ -56,7 +56,7 @@ from faceorganizer.core.library.review import (  # noqa: E402
     next_questions,
 )
 from faceorganizer.core.library.scan import scan  # noqa: E402
-from faceorganizer.core.store.catalog import Catalog  # noqa: E402
+from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog  # noqa: E402
 from faceorganizer.eval.evaluation import labeled_photos, score_photos  # noqa: E402
 
 GOAL = 0.99
@@ -198,10 +198,12 @@ def table(runs: list[Run]) -> None:
 
 
 def cached_scan(folder: Path, cache: Path) -> Path:
-    """The scan of ``folder`` kept in ``cache`` (made now if missing), per detector and
-    descriptor, as these decide the faces; the grouping is redone on each copy."""
+    """The scan of ``folder`` kept in ``cache`` (made now if missing), per detector,
+    descriptor and catalog schema, as these decide what a scan stores (schema 6 added the
+    faces' yaw); the grouping is redone on each copy."""
     s = Settings()
-    path = cache / f"{folder.name}-{s.detector}-{s.max_side}-{s.embedder}.sqlite"
+    name = f"{folder.name}-{s.detector}-{s.max_side}-{s.embedder}-schema{SCHEMA_VERSION}"
+    path = cache / f"{name}.sqlite"
     if not path.exists():
         cache.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(path.with_suffix(".partial"), root=folder)
