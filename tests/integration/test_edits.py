@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from faceorganizer.config import DEFAULT_THRESHOLD
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.library.people import recluster, split_proposal
 from faceorganizer.core.store.catalog import Catalog
@@ -137,6 +138,29 @@ def test_split_proposal_and_split_groups(catalog: Catalog) -> None:
     assert [len(catalog.faces_of_person(p)) for p in new_ids] == [len(g) for g in groups]
     editor.undo()
     assert sorted(catalog.faces_of_person(a)) == sorted(f for g in groups for f in g)
+
+
+def test_split_proposes_the_two_people_a_merge_poured_together(catalog: Catalog) -> None:
+    """Katy Perry (faces-dev's two deepface group photos) merged into Madonna: Split at
+    the library's threshold (and at the 0.52 its slider shows) proposes exactly the two
+    people, as the library's grouping keeps them. Clustering the merged faces alone with
+    plain rules proposed 4 groups at 0.52, Madonna in three."""
+    rows = catalog.db.execute(
+        "SELECT faces.id, files.path FROM faces JOIN files ON file_id = files.id"
+    )
+    path = {int(face): name for face, name in rows}
+    people = {p.id: set(catalog.faces_of_person(p.id)) for p in catalog.persons()}
+    katy_photos = {"_group/deepface__couple.jpg", "_group/deepface__selfie-many-people.jpg"}
+    katy = next(p for p, faces in people.items() if {path[f] for f in faces} == katy_photos)
+    madonna = next(p for p, faces in people.items() if path[min(faces)].startswith("Madonna/"))
+    assert len(people[katy]) == 2 and len(people[madonna]) == 6
+    assert {path[f].split("/")[0] for f in people[madonna]} == {"Madonna"}
+    library = catalog.settings().threshold or DEFAULT_THRESHOLD["chinese-whispers"]
+    Editor(catalog).merge([madonna, katy])
+    assert set(catalog.faces_of_person(madonna)) == people[madonna] | people[katy]
+    for threshold in (library, 0.52):
+        groups = [set(g) for g in split_proposal(catalog, madonna, threshold)]
+        assert groups == [people[madonna], people[katy]], threshold
 
 
 def test_catalog_refuses_newer_schema(tmp_path: Path) -> None:

@@ -30,15 +30,16 @@ class ClusterResult:
     unassigned: int
 
 
-def _constraints(catalog: Catalog, face_ids: np.ndarray, file_ids: np.ndarray) -> Constraints:
+def _constraints(
+    catalog: Catalog, face_ids: np.ndarray, file_ids: np.ndarray, free: frozenset[int]
+) -> Constraints:
+    """The user's edits as constraints; faces in ``free`` anchor nowhere (a split's)."""
     assignments = catalog.assignments()
-    anchor = np.array(
-        [
-            person if (person is not None and locked) else -1
-            for person, locked in (assignments[int(f)] for f in face_ids)
-        ],
-        dtype=np.int64,
-    )
+    anchor = np.full(len(face_ids), -1, np.int64)
+    for i, face in enumerate(face_ids.tolist()):
+        person, locked = assignments[face]
+        if person is not None and locked and face not in free:
+            anchor[i] = person
     index = {int(f): i for i, f in enumerate(face_ids)}
     anchored = set(anchor[anchor >= 0].tolist())
     forbidden = [  # a placement is newer than any rejection it contradicts (see edits.py)
@@ -115,12 +116,17 @@ def grouping_version(catalog: Catalog, *, remember: bool = False) -> int:
 
 
 def _cluster_all(
-    catalog: Catalog, algorithm: str, threshold: float | None, version: int
+    catalog: Catalog,
+    algorithm: str,
+    threshold: float | None,
+    version: int,
+    free: frozenset[int] = frozenset(),
 ) -> tuple[np.ndarray, Constraints, np.ndarray]:
-    """(face ids, constraints, labels): every usable face clustered under the user's edits,
-    on the catalog's cached kNN graph, as grouping ``version`` does it."""
+    """(face ids, constraints, labels): every usable face clustered under the user's edits
+    (those of the faces in ``free`` aside), on the catalog's cached kNN graph, as grouping
+    ``version`` does it."""
     face_ids, file_ids, vectors = catalog.embeddings()
-    constraints = _constraints(catalog, face_ids, file_ids)
+    constraints = _constraints(catalog, face_ids, file_ids, free)
     if len(face_ids) == 0:
         return face_ids, constraints, np.empty(0, np.int64)
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
@@ -202,23 +208,18 @@ def preview_people(catalog: Catalog, algorithm: str, threshold: float | None) ->
 
 
 def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[list[int]]:
-    """Re-cluster one person's faces with a tighter threshold: the groups it would split
-    into, largest first (a preview; apply it with ``Editor.split_groups``)."""
-    members = set(catalog.faces_of_person(person_id))
-    face_ids, file_ids, vectors = catalog.embeddings()
-    keep = np.array([int(f) in members for f in face_ids], dtype=bool)
-    if keep.sum() < 2:
+    """The groups one person's faces would split into, largest first (a preview; apply it
+    with ``Editor.split_groups``): the library's own grouping, by its version's rules, with
+    this person's faces set free, at ``threshold``. The whole library is clustered, not
+    the person alone: the grouping's ratio tests weigh each group against the other
+    people (alone, Madonna merged with Katy Perry split into 3 at 0.525, Madonna in 2)."""
+    members = frozenset(catalog.faces_of_person(person_id))
+    if len(members) < 2:
         return [sorted(members)]
-    # every piece is a proposal, lone faces too; nothing attaches back
-    labels = cluster(
-        vectors[keep],
-        "chinese-whispers",
-        threshold,
-        Constraints(photo=file_ids[keep]),
-        attach=False,
-        min_faces=1,
-    )
+    version = grouping_version(catalog)
+    face_ids, _, labels = _cluster_all(catalog, "chinese-whispers", threshold, version, members)
     groups: dict[int, list[int]] = defaultdict(list)
-    for face_id, label in zip(face_ids[keep].tolist(), labels.tolist(), strict=True):
-        groups[label].append(face_id)
+    for face_id, label in zip(face_ids.tolist(), labels.tolist(), strict=True):
+        if face_id in members:  # a face the grouping leaves unsorted is a group of its own
+            groups[label if label >= 0 else -1 - face_id].append(face_id)
     return sorted(groups.values(), key=lambda g: (-len(g), g[0]))
