@@ -38,6 +38,7 @@ REVIEW_DISTANCE = {DLIB_RESNET: 0.6, SFACE: DEFAULT_THRESHOLD["chinese-whispers"
 # Pair questions: groups whose average-linkage distance is within this much of the
 # grouping threshold (measured with bench/review_effort.py, see README).
 PAIR_BAND = 0.075
+QUESTIONS = 200  # of each kind, at most, per read of the queue
 
 # When the queue runs out and the user's last RECENT yes/no answers were mostly "yes", the
 # near misses of this library are still mostly right (cfp-dev's profiles: 53 of its
@@ -127,7 +128,10 @@ def _rms(centroid: np.ndarray, spread: np.ndarray, a: np.ndarray, b: np.ndarray)
 
 
 def review_suggestions(
-    catalog: Catalog, threshold: float | None = None, limit: int = 200, reach: float = PAIR_BAND
+    catalog: Catalog,
+    threshold: float | None = None,
+    limit: int = QUESTIONS,
+    reach: float = PAIR_BAND,
 ) -> list[Suggestion]:
     """Faces the grouping left alone or in a pair, each with the person they most look like.
 
@@ -142,8 +146,13 @@ def review_suggestions(
     person the face was rejected from or one already in the same photo. Faces the user
     placed are not asked about. Most confident first."""
     lib = _library(catalog)
-    if lib is None:
-        return []
+    return [] if lib is None else _review_suggestions(catalog, lib, threshold, limit, reach)
+
+
+def _review_suggestions(
+    catalog: Catalog, lib: _Library, threshold: float | None, limit: int, reach: float
+) -> list[Suggestion]:
+    """:func:`review_suggestions` on a library already read."""
     people = {p.id: p for p in catalog.persons()}
     targets = {pid for pid, p in people.items() if p.name or p.faces > SMALL_GROUP}
     small = np.array([p not in targets for p in lib.person.tolist()], bool)
@@ -192,7 +201,7 @@ def _face_questions(
 
 
 def pair_suggestions(
-    catalog: Catalog, threshold: float | None = None, limit: int = 200
+    catalog: Catalog, threshold: float | None = None, limit: int = QUESTIONS
 ) -> list[PairSuggestion]:
     """Pairs of people, neighbours in the kNN graph, whose average-linkage distance is
     below ``threshold + PAIR_BAND`` (the grouping merges them below ``threshold``).
@@ -201,8 +210,13 @@ def pair_suggestions(
     both confirmed (every face locked: named, merged, split or kept apart), and pairs a
     face of which was rejected from the other. Closest first."""
     lib = _library(catalog)
-    if lib is None:
-        return []
+    return [] if lib is None else _pair_suggestions(catalog, lib, threshold, limit)
+
+
+def _pair_suggestions(
+    catalog: Catalog, lib: _Library, threshold: float | None, limit: int
+) -> list[PairSuggestion]:
+    """:func:`pair_suggestions` on a library already read."""
     limit_distance = (threshold or DEFAULT_THRESHOLD["chinese-whispers"]) + PAIR_BAND
     grouped = np.flatnonzero(np.isin(lib.person, list(lib.visible)))
     idx, _ = neighbors_for(catalog.path, lib.face_ids, lib.vectors)
@@ -250,15 +264,18 @@ def review_queue(
     about a lone face is the face question, and face questions about the faces of a small
     group are one pair question about the group, asked where the first of them would have
     been (faces-dev: two strangers of its group photos, grouped, near the same person,
-    were three questions)."""
-    faces = review_suggestions(catalog, threshold, reach=reach)
+    were three questions). The library is read once for both kinds."""
+    lib = _library(catalog)
+    if lib is None:
+        return []
+    faces = _review_suggestions(catalog, lib, threshold, QUESTIONS, reach)
     asked = {(s.face_id, s.person_id) for s in faces}
     small = {
         p.id: catalog.faces_of_person(p.id) for p in catalog.persons() if p.faces <= SMALL_GROUP
     }
     pairs = [
         s
-        for s in pair_suggestions(catalog, threshold)
+        for s in _pair_suggestions(catalog, lib, threshold, QUESTIONS)
         if len(small.get(s.other_id, ())) != 1 or (small[s.other_id][0], s.person_id) not in asked
     ]
     distance = {(s.face_id, s.person_id): s.distance for s in faces}
