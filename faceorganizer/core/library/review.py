@@ -26,7 +26,7 @@ import numpy as np
 from faceorganizer.config import DEFAULT_THRESHOLD
 from faceorganizer.core.grouping.suggest import suggest
 from faceorganizer.core.library.neighbors import neighbors_for
-from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.catalog import Catalog, PersonSummary
 from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
 
 SMALL_GROUP = 2  # a face alone or in a pair may belong to a bigger person
@@ -93,7 +93,7 @@ class _Library:
     vectors: np.ndarray
     person: np.ndarray  # person id per face, -1 none
     locked: np.ndarray
-    visible: set[int]  # people not hidden
+    people: dict[int, PersonSummary]  # people not hidden (hidden ones are not offered)
     rejected: set[tuple[int, int]]
 
 
@@ -104,8 +104,8 @@ def _library(catalog: Catalog) -> _Library | None:
     assignments = catalog.assignments()
     person = np.array([assignments[int(f)][0] or -1 for f in face_ids], np.int64)
     locked = np.array([assignments[int(f)][1] for f in face_ids], bool)
-    visible = {p.id for p in catalog.persons()}  # hidden people are not offered
-    return _Library(face_ids, file_ids, vectors, person, locked, visible, set(catalog.rejections()))
+    people = {p.id: p for p in catalog.persons()}
+    return _Library(face_ids, file_ids, vectors, person, locked, people, set(catalog.rejections()))
 
 
 def _group_stats(
@@ -153,10 +153,9 @@ def _review_suggestions(
     catalog: Catalog, lib: _Library, threshold: float | None, limit: int, reach: float
 ) -> list[Suggestion]:
     """:func:`review_suggestions` on a library already read."""
-    people = {p.id: p for p in catalog.persons()}
-    targets = {pid for pid, p in people.items() if p.name or p.faces > SMALL_GROUP}
+    targets = {pid for pid, p in lib.people.items() if p.name or p.faces > SMALL_GROUP}
     small = np.array([p not in targets for p in lib.person.tolist()], bool)
-    grouped = np.isin(lib.person, list(lib.visible))
+    grouped = np.isin(lib.person, list(lib.people))
     band = (threshold or DEFAULT_THRESHOLD["chinese-whispers"]) + reach
     lowest = min_score(catalog.dominant_model())
     # a face in a small group is offered the bigger people; an unsorted one every group
@@ -218,7 +217,7 @@ def _pair_suggestions(
 ) -> list[PairSuggestion]:
     """:func:`pair_suggestions` on a library already read."""
     limit_distance = (threshold or DEFAULT_THRESHOLD["chinese-whispers"]) + PAIR_BAND
-    grouped = np.flatnonzero(np.isin(lib.person, list(lib.visible)))
+    grouped = np.flatnonzero(np.isin(lib.person, list(lib.people)))
     idx, _ = neighbors_for(catalog.path, lib.face_ids, lib.vectors)
     rows = np.repeat(np.arange(len(lib.face_ids)), idx.shape[1])
     cols = idx.ravel()
@@ -271,7 +270,7 @@ def review_queue(
     faces = _review_suggestions(catalog, lib, threshold, QUESTIONS, reach)
     asked = {(s.face_id, s.person_id) for s in faces}
     small = {
-        p.id: catalog.faces_of_person(p.id) for p in catalog.persons() if p.faces <= SMALL_GROUP
+        p.id: catalog.faces_of_person(p.id) for p in lib.people.values() if p.faces <= SMALL_GROUP
     }
     pairs = [
         s
