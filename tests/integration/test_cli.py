@@ -120,6 +120,7 @@ def test_people_rename_info_json(scanned: tuple[Path, object], tmp_path: Path) -
     assert listed.returncode == 0, listed.stderr
     people = json.loads(listed.stdout)
     assert people and set(people[0]) == {"id", "name", "faces", "hidden"}
+    assert all(isinstance(p["hidden"], bool) for p in people)  # JSON true/false, not 0/1
     top = people[0]
     renamed = cli("rename", str(top["id"]), "Grandma Ζωή", "--catalog", str(catalog), home=tmp_path)
     assert renamed.returncode == 0, renamed.stderr

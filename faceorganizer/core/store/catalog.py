@@ -654,7 +654,10 @@ class Catalog:
     # ------------------------------------------------------------------ persons
     def persons(self, include_hidden: bool = False) -> list[PersonSummary]:
         """People with at least one face, largest first."""
-        return [PersonSummary(*row) for row in self.person_rows(include_hidden)]
+        return [
+            PersonSummary(person, name, bool(hidden), n, cover)
+            for person, name, hidden, n, cover in self.person_rows(include_hidden)
+        ]
 
     def person_rows(self, include_hidden: bool = False) -> list[list]:
         """:meth:`persons` as plain [id, name, hidden, faces, cover face] lists, for the
