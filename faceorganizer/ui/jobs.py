@@ -19,7 +19,7 @@ import numpy as np
 from faceorganizer.config import Settings
 from faceorganizer.core.library import runtime, tasks
 from faceorganizer.core.library.edits import Editor
-from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.core.store.catalog import Catalog, default_person_name
 from faceorganizer.ui.widgets.item_models import Row, load_people
 from faceorganizer.ui.workers import call_job
 
@@ -199,18 +199,24 @@ def read_review_step(library: Library, queue: tuple[ReviewRow, ...], start: int)
     merged away, the face placed). Run in the serial worker, so every answer queued
     before is written when it looks."""
     catalog = library.catalog
-    names = catalog.person_names()
     for position in range(start, len(queue)):
         person, face, other, _distance = queue[position]
         faces = catalog.faces_of_person(person)
         if other is not None:
             others = catalog.faces_of_person(other)
             if faces and others:
-                pair = (names.get(person, "this person"), names.get(other, "this person"))
+                pair = (_person_name(catalog, person), _person_name(catalog, other))
                 return ReviewStep(position, pair, (faces, others), others[0])
         elif faces and face is not None and catalog.face_info(face)["locked"] != 1:
-            return ReviewStep(position, (names.get(person, "this person"), ""), (faces, []), face)
+            return ReviewStep(position, (_person_name(catalog, person), ""), (faces, []), face)
     return ReviewStep(len(queue), ("", ""), ([], []), None)
+
+
+def _person_name(catalog: Catalog, person_id: int) -> str:
+    """The name a question shows: one row read for the question asked, not every
+    person's name for each step of the review."""
+    state = catalog.person_state(person_id)
+    return "this person" if state is None else state[0] or default_person_name(person_id)
 
 
 def export_job(catalog_path: Path, destination: Path, options: object):
