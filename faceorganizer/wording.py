@@ -22,9 +22,14 @@ def count(number: int, word: str) -> str:
     return f"{number:,} {noun(number, word)}"
 
 
+def verb(number: int, one: str, many: str) -> str:
+    """The verb that agrees with the number: verb(1, "has", "have") is "has"."""
+    return one if number == 1 else many
+
+
 def count_is(number: int, word: str) -> str:
     """The count with its verb: "1 photo is", "3 photos are"."""
-    return f"{count(number, word)} {'is' if number == 1 else 'are'}"
+    return f"{count(number, word)} {verb(number, 'is', 'are')}"
 
 
 def missing_photos(number: int) -> str:

@@ -25,7 +25,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.controller import LibraryController
 from faceorganizer.ui.widgets.banner import MissingBanner
 from faceorganizer.ui.widgets.thumbs import Thumbnails
-from faceorganizer.wording import count, noun
+from faceorganizer.wording import count, noun, verb
 
 if TYPE_CHECKING:  # the sync module walks folders with PIL: not imported at start
     from faceorganizer.core.library.sync import Forgotten
@@ -112,8 +112,8 @@ class TrustPresenter(QObject):
             names = ", ".join(self.person_name(p) for p in people[:5])
             more = f" and {count(len(people) - 5, 'other')}" if len(people) > 5 else ""
             detail += (
-                f" {names}{more} {'has' if len(people) == 1 else 'have'} no other faces and "
-                f"{'goes' if len(people) == 1 else 'go'} too."
+                f" {names}{more} {verb(len(people), 'has', 'have')} no other faces and "
+                f"{verb(len(people), 'goes', 'go')} too."
             )
         detail += (
             "\n\nA backup of the catalog is made first. Undo cannot take this back; the "

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import faceorganizer
 from faceorganizer.core.library.scan import ScanSummary
-from faceorganizer.wording import count, noun
+from faceorganizer.wording import count, count_is, noun, verb
 
 
 def test_counts_take_the_right_form() -> None:
@@ -21,6 +21,8 @@ def test_counts_take_the_right_form() -> None:
     assert count(2, "person") == "2 people"
     assert count(3, "new person") == "3 new people"
     assert noun(2, "new or changed photo") == "new or changed photos"
+    assert count_is(1, "photo") == "1 photo is" and count_is(0, "photo") == "0 photos are"
+    assert verb(1, "goes", "go") == "goes" and verb(2, "goes", "go") == "go"
 
 
 def test_no_message_in_the_package_says_s_in_brackets() -> None:
