@@ -29,6 +29,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
     QRegion,
     QResizeEvent,
     QWheelEvent,
@@ -61,6 +62,17 @@ def _selection_colour(palette: QPalette, alpha: int) -> QColor:
     colour = QColor(palette.color(QPalette.ColorRole.Highlight))
     colour.setAlpha(alpha)
     return colour
+
+
+def _thumbnail(
+    delegate: PersonDelegate | FaceDelegate, painter: QPainter, face: int, radius: int, index: Index
+) -> QPixmap:
+    """The face's tile picture; while it loads, the grid repaints this tile when it comes."""
+    pix = delegate.thumbs.pixmap(face, delegate.side, painter.device().devicePixelRatioF(), radius)
+    view = delegate.parent()
+    if isinstance(view, _GridView) and delegate.thumbs.is_loading(pix):
+        view.wait_for_thumbnail(face, index)
+    return pix
 
 
 def _fill_cell(delegate: QStyledItemDelegate, natural: QSize) -> QSize:
@@ -113,10 +125,7 @@ class PersonDelegate(QStyledItemDelegate):
         if index.data(HIDDEN_ROLE):
             painter.setOpacity(0.45)
         face = index.data(FACE_ID_ROLE)
-        dpr = painter.device().devicePixelRatioF()
-        pix = self.thumbs.pixmap(int(face) if face is not None else -1, self.side, dpr, 12)
-        if isinstance(view, _GridView) and self.thumbs.is_loading(pix):
-            view.wait_for_thumbnail(int(face), index)
+        pix = _thumbnail(self, painter, int(face) if face is not None else -1, 12, index)
         x = cell.left() + (cell.width() - self.side) // 2
         painter.drawPixmap(x, cell.top() + self.PAD, pix)
         unknown = index.data(PERSON_ID_ROLE) is None
@@ -203,12 +212,7 @@ class FaceDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         cell = option.rect
-        dpr = painter.device().devicePixelRatioF()
-        face = int(index.data(FACE_ID_ROLE))
-        pix = self.thumbs.pixmap(face, self.side, dpr, 8)
-        view = self.parent()
-        if isinstance(view, _GridView) and self.thumbs.is_loading(pix):
-            view.wait_for_thumbnail(face, index)
+        pix = _thumbnail(self, painter, int(index.data(FACE_ID_ROLE)), 8, index)
         target = QPoint(cell.left() + (cell.width() - self.side) // 2, cell.top() + self.PAD)
         painter.drawPixmap(target, pix)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
