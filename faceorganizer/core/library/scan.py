@@ -84,7 +84,10 @@ def _results(
     while rows or running:
         while rows and len(running) < in_flight:
             row = rows.popleft()
-            running[pool.submit(process_in_worker, root / row.path)] = row
+            try:
+                running[pool.submit(process_in_worker, root / row.path)] = row
+            except BrokenProcessPool as exc:  # a worker died since the last results came in
+                raise _WorkerCrash([*running.values(), row]) from exc
         if cancelled():
             for future in running:
                 future.cancel()
