@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from faceorganizer.core.grouping.arrays import group_sums
+from faceorganizer.core.grouping.arrays import group_stats
 from faceorganizer.core.grouping.constraints import PreparedConstraints
 from faceorganizer.core.grouping.search import search_nearest
 
@@ -157,9 +157,7 @@ def _group_pass(
     uniq, inv, sizes = np.unique(labels, return_inverse=True, return_counts=True)
     inv = inv.ravel()
     k = uniq.size
-    mean = np.asarray(group_sums(inv, x.astype(np.float64), k)) / sizes[:, None]
-    msq = np.bincount(inv, np.einsum("ij,ij->i", x, x), minlength=k) / sizes
-    spread = np.maximum(msq - np.einsum("ij,ij->i", mean, mean), 0.0)  # mean sq. to centre
+    _, mean, spread = group_stats(inv, x, k)
     all_turned = np.bincount(inv, turned.astype(np.float64), minlength=k) == sizes
     anchored = np.bincount(inv, (prep.anchor_label >= 0).astype(np.float64), minlength=k) > 0
     group_turned = all_turned & (sizes <= TURNED_GROUP)

@@ -36,7 +36,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from faceorganizer.core.grouping.arrays import group_sums
+from faceorganizer.core.grouping.arrays import group_stats, rms_linkage
 from faceorganizer.core.grouping.constraints import PreparedConstraints
 
 LINKAGES = ("edges", "centroid", "rms")  # how far apart two clusters are
@@ -183,27 +183,21 @@ class _Linkage:
         self.size = np.bincount(lab, minlength=n_clusters).astype(np.float64)
         self.centroid = self.spread = None
         if linkage != "edges":
-            # float32 sums (a float64 copy of the faces is 1 GB at a million), float64 after
-            sums = group_sums(lab, x, n_clusters).astype(np.float64)
-            self.centroid = sums / self.size[:, None]
-            self.spread = np.zeros(n_clusters)
-            if linkage == "rms":
-                norms = np.einsum("ij,ij->i", x, x, dtype=np.float64)
-                spread = group_sums(lab, norms, n_clusters) / self.size
-                self.spread = np.maximum(spread - (self.centroid * self.centroid).sum(axis=1), 0.0)
+            _, self.centroid, spread = group_stats(lab, x, n_clusters)
+            self.spread = spread if linkage == "rms" else np.zeros(n_clusters)
 
     def of_pairs(self, links: _CrossLinks) -> np.ndarray:
         """Distance of every linked cluster pair before any merge."""
         if self.centroid is None:
             return links.total / links.count
-        return _centroid_linkage(self.centroid, self.spread, links.a, links.b)
+        return rms_linkage(self.centroid, self.spread, links.a, links.b)
 
     def to(self, a: int, vs: np.ndarray, stats: dict[int, list[float]]) -> np.ndarray:
         """Distances from cluster ``a`` to clusters ``vs`` (``stats``: ``a``'s adjacency)."""
         if self.centroid is None:
             sc = np.array([stats[v] for v in vs.tolist()]).reshape(-1, 2)
             return sc[:, 0] / sc[:, 1]
-        return _centroid_linkage(self.centroid, self.spread, vs, np.full(vs.size, a))
+        return rms_linkage(self.centroid, self.spread, vs, np.full(vs.size, a))
 
     def merge(self, a: int, b: int) -> None:
         """``b`` joins ``a``: weighted centroid, spread including the gap between them."""
@@ -214,19 +208,6 @@ class _Linkage:
             self.spread[a] = wa * self.spread[a] + wb * self.spread[b] + wa * wb * (gap @ gap)
             self.centroid[a] = wa * self.centroid[a] + wb * self.centroid[b]
         size[a] += size[b]
-
-
-def _centroid_linkage(
-    centroid: np.ndarray, spread: np.ndarray, a: np.ndarray, b: np.ndarray, chunk: int = 2**16
-) -> np.ndarray:
-    """sqrt(|centroid gap|^2 + both spreads) per cluster pair, in chunks: a million pairs of
-    128-D gaps at once would take a gigabyte."""
-    out = np.empty(a.size)
-    for lo in range(0, a.size, chunk):
-        i, j = a[lo : lo + chunk], b[lo : lo + chunk]
-        gap = centroid[i] - centroid[j]
-        out[lo : lo + chunk] = np.sqrt((gap * gap).sum(axis=1) + spread[i] + spread[j])
-    return out
 
 
 class _ClusterRules:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from faceorganizer.config import DEFAULT_THRESHOLD
+from faceorganizer.core.grouping.arrays import group_stats, rms_linkage
 from faceorganizer.core.grouping.suggest import suggest
 from faceorganizer.core.library.neighbors import neighbors_for
 from faceorganizer.core.store.catalog import Catalog, PersonSummary
@@ -113,18 +114,8 @@ def _group_stats(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(group ids, centroid, mean squared distance to the centroid) per group id >= 0."""
     ids, inverse = np.unique(group, return_inverse=True)
-    count = np.bincount(inverse).astype(np.float64)
-    x = vectors.astype(np.float64)
-    centroid = np.zeros((ids.size, x.shape[1]))
-    np.add.at(centroid, inverse, x)
-    centroid /= count[:, None]
-    spread = np.bincount(inverse, (x * x).sum(axis=1)) / count - (centroid**2).sum(axis=1)
-    return ids, centroid, np.maximum(spread, 0.0)
-
-
-def _rms(centroid: np.ndarray, spread: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    gap = centroid[a] - centroid[b]
-    return np.sqrt((gap * gap).sum(axis=1) + spread[a] + spread[b])
+    _, centroid, spread = group_stats(inverse.ravel(), vectors, ids.size)
+    return ids, centroid, spread
 
 
 def review_suggestions(
@@ -230,7 +221,7 @@ def _pair_suggestions(
     column = {int(p): c for c, p in enumerate(ids.tolist())}
     a = np.array([column[int(p)] for p in pairs[:, 0]])
     b = np.array([column[int(p)] for p in pairs[:, 1]])
-    distance = _rms(centroid, spread, a, b)
+    distance = rms_linkage(centroid, spread, a, b)
     near = np.flatnonzero(distance < limit_distance)
     photos: dict[int, set[int]] = defaultdict(set)
     confirmed: dict[int, bool] = defaultdict(lambda: True)
