@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, MIN_PERSON_FACES
-from faceorganizer.core.grouping.cluster import cluster
+from faceorganizer.core.grouping.cluster import Rules, cluster
 from faceorganizer.core.grouping.constraints import Constraints, prepare_constraints
 from faceorganizer.core.grouping.dbscan import dbscan
 from faceorganizer.core.grouping.knn import (
@@ -128,7 +128,7 @@ def test_a_loner_goes_unsorted(algorithm):
     x = np.concatenate([x, loner])
     labels = cluster(x, algorithm)
     assert labels[-1] == -1 and (labels[:-1] >= 0).all()
-    old = cluster(x, algorithm, attach=False, min_faces=1)
+    old = cluster(x, algorithm, rules=Rules(attach=False, min_faces=1))
     assert old[-1] == (2 if algorithm == "chinese-whispers" else -1)
 
 
@@ -367,4 +367,4 @@ def test_a_one_sided_long_link_does_not_join_two_people():
     labels = cluster(x, "dbscan")
     assert len(set(labels[:5].tolist())) == 1 and len(set(labels[5:].tolist())) == 1
     assert labels[0] != labels[5]
-    assert len(set(cluster(x, "dbscan", mutual=False).tolist())) == 1
+    assert len(set(cluster(x, "dbscan", rules=Rules(mutual=False)).tolist())) == 1

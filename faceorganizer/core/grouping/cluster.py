@@ -18,6 +18,8 @@ come out as -1: faces that joined no one (the app's Unsorted bin).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
@@ -47,6 +49,22 @@ MERGE_GAP_V2 = 0.05
 MUTUAL_RANK = {"chinese-whispers": 3, "dbscan": 4}
 
 
+@dataclass(frozen=True)
+class Rules:
+    """The steps a grouping runs around its algorithm, declared once: :func:`cluster`
+    takes them whole and each grouping version is one (library.people); the defaults are
+    today's grouping. ``Rules(attach=False, groups=False, min_faces=1)`` is the grouping
+    before all three existed; ``mutual=False, merge_gap=MERGE_GAP_V2, merge_band=0`` the
+    grouping before these (version 2)."""
+
+    attach: bool = True  # faces of clusters of one or two join a larger one (attach_small)
+    groups: bool = True  # then small groups, and groups of turned faces, whole (attach_groups)
+    min_faces: int = MIN_PERSON_FACES  # smaller clusters, anchored ones excepted, become -1
+    mutual: bool = True  # long links count only between mutual near neighbours (mutual_links)
+    merge_gap: float = MERGE_GAP  # Chinese whispers links this far below the threshold
+    merge_band: float = MERGE_BAND  # merges this close below it must be unambiguous
+
+
 def renumber(labels: np.ndarray) -> np.ndarray:
     """Labels 0..k-1 by descending size, ties by lowest face index; noise stays -1."""
     out = np.full(labels.shape[0], -1, np.int64)
@@ -72,27 +90,16 @@ def cluster(
     *,
     neighbors: tuple[np.ndarray, np.ndarray] | None = None,
     previous: np.ndarray | None = None,
-    attach: bool = True,
-    groups: bool = True,
+    rules: Rules = Rules(),
     turned: np.ndarray | None = None,
-    min_faces: int = MIN_PERSON_FACES,
-    mutual: bool = True,
-    merge_gap: float = MERGE_GAP,
-    merge_band: float = MERGE_BAND,
 ) -> np.ndarray:
     """Cluster label per face (0 = largest cluster); -1 for a face that joined no one.
 
     ``threshold`` defaults to DEFAULT_THRESHOLD[algorithm]; ``neighbors`` is an optional
     cached ``knn(embeddings)`` result. The same inputs and seed give the same labels.
-    ``attach``: faces of clusters of one or two join a larger cluster they clearly belong
-    to (:func:`attach_small`); ``groups``: then small groups, and groups of ``turned``
-    faces (a bool per face; None: none is), join whole (:func:`attach_groups`);
-    ``min_faces``: smaller clusters, anchored ones excepted, come out as -1.
-    ``attach=False, groups=False, min_faces=1`` is the grouping before all three existed.
-    ``mutual``: long links count only between mutual near neighbours (:func:`mutual_links`);
-    ``merge_band``: Chinese whispers' merges that close below ``threshold`` must be
-    unambiguous (:func:`merge_clusters`). ``mutual=False, merge_gap=MERGE_GAP_V2,
-    merge_band=0`` is the grouping before these (version 2).
+    ``rules``: the steps around the algorithm (:class:`Rules`); ``turned``: a bool per
+    face (None: none is), the faces whose small groups join whole more readily
+    (:func:`attach_groups`).
     ``previous``: labels of the first faces from an earlier call with the same settings,
     the rest being new (see :func:`knn_update`); only the region the new faces reach is
     re-clustered (:func:`_touched_region`), the other faces keep their cluster.
@@ -106,8 +113,7 @@ def cluster(
     t = DEFAULT_THRESHOLD[algorithm] if threshold is None else float(threshold)
     idx, dist = knn(x, seed=seed) if neighbors is None else neighbors
     if previous is None:
-        rules = (attach, groups, turned, min_faces, mutual, merge_gap, merge_band)
-        return _run(x, idx, dist, algorithm, t, prep, seed, *rules)
+        return _run(x, idx, dist, algorithm, t, prep, seed, rules, turned)
     region = _touched_region(idx, dist, np.asarray(previous, np.int64), t, prep)
     sub = np.flatnonzero(region)
     local = np.full(x.shape[0], -1, np.int64)
@@ -118,8 +124,7 @@ def cluster(
     sub_prep = prepare_constraints(sub.size, restrict_constraints(constraints, sub, x.shape[0]))
     labels = np.r_[previous, np.full(x.shape[0] - len(previous), -1)].astype(np.int64)
     sub_turned = None if turned is None else np.asarray(turned, bool)[sub]
-    rules = (attach, groups, sub_turned, min_faces, mutual, merge_gap, merge_band)
-    fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, *rules)
+    fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, rules, sub_turned)
     labels[sub] = np.where(fresh >= 0, fresh + labels.max(initial=-1) + 1, -1)
     return renumber(labels)
 
@@ -167,30 +172,25 @@ def _run(
     threshold: float,
     prep: PreparedConstraints,
     seed: int,
-    attach: bool,
-    groups: bool,
+    rules: Rules,
     turned: np.ndarray | None,
-    min_faces: int,
-    mutual: bool,
-    merge_gap: float,
-    merge_band: float,
 ) -> np.ndarray:
     """One clustering over a precomputed kNN list.
 
     Chinese whispers runs at :func:`whispers_threshold`, then clusters closer than
     ``threshold`` in average linkage are merged. Then the small clusters' faces attach
-    and what is left too small becomes -1 (see :func:`cluster`). ``mutual`` prunes the
-    graph both algorithms link faces by; the merge and attach steps read all links.
+    and what is left too small becomes -1 (see :class:`Rules`). ``rules.mutual`` prunes
+    the graph both algorithms link faces by; the merge and attach steps read all links.
     """
-    links = mutual_links(idx, dist, MUTUAL_RANK[algorithm]) if mutual else dist
+    links = mutual_links(idx, dist, MUTUAL_RANK[algorithm]) if rules.mutual else dist
     if algorithm == "chinese-whispers":
-        cw_t = whispers_threshold(threshold, merge_gap)
+        cw_t = whispers_threshold(threshold, rules.merge_gap)
         labels = chinese_whispers(neighbor_graph(idx, links, cw_t), cw_t, prep, seed=seed)
-        labels = merge_clusters(labels, idx, dist, x, threshold, prep, band=merge_band)
+        labels = merge_clusters(labels, idx, dist, x, threshold, prep, band=rules.merge_band)
     else:
         labels = repair(dbscan(neighbor_graph(idx, links, threshold)), x, prep)
-    if attach:
+    if rules.attach:
         labels = attach_small(labels, x, threshold, prep)
-    if groups:
+    if rules.groups:
         labels = attach_groups(labels, x, threshold, prep, turned)
-    return renumber(unsorted(labels, prep, min_faces))
+    return renumber(unsorted(labels, prep, rules.min_faces))

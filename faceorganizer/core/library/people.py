@@ -9,14 +9,13 @@ they overlap most, so names and ids stay stable from one run to the next.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
 from faceorganizer.core.grouping.attach import TURNED_YAW
-from faceorganizer.core.grouping.cluster import MERGE_GAP_V2, cluster
+from faceorganizer.core.grouping.cluster import MERGE_GAP_V2, Rules, cluster
 from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
 from faceorganizer.core.library.neighbors import neighbors_for
@@ -89,12 +88,12 @@ def _labels_to_persons(
 # threshold must be unambiguous (grouping.merge.MERGE_RATIO); 4: then small groups, and
 # groups of turned faces, join whole by average linkage (grouping.attach).
 GROUPING_VERSION = 4
-_BEFORE_3 = {"mutual": False, "merge_gap": MERGE_GAP_V2, "merge_band": 0.0, "groups": False}
-_VERSION_ARGS: dict[int, dict[str, Any]] = {
-    1: {"attach": False, "min_faces": 1, **_BEFORE_3},
-    2: _BEFORE_3,
-    3: {"groups": False},
-}
+_VERSION_2 = Rules(groups=False, mutual=False, merge_gap=MERGE_GAP_V2, merge_band=0.0)
+_VERSION_RULES = {
+    1: replace(_VERSION_2, attach=False, min_faces=1),
+    2: _VERSION_2,
+    3: Rules(groups=False),
+}  # GROUPING_VERSION (and any other): Rules()
 GROUPING_KEY = "grouping"  # catalog meta: the grouping version the library was started with
 
 
@@ -130,10 +129,11 @@ def _cluster_all(
     if len(face_ids) == 0:
         return face_ids, constraints, np.empty(0, np.int64)
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
-    refined = _VERSION_ARGS.get(version)
-    if refined is None:
-        refined = {"turned": np.abs(catalog.yaws(face_ids)) > TURNED_YAW}
-    labels = cluster(vectors, algorithm, threshold, constraints, neighbors=neighbors, **refined)
+    rules = _VERSION_RULES.get(version, Rules())
+    turned = np.abs(catalog.yaws(face_ids)) > TURNED_YAW if rules.groups else None
+    labels = cluster(
+        vectors, algorithm, threshold, constraints, neighbors=neighbors, rules=rules, turned=turned
+    )
     return face_ids, constraints, labels
 
 
