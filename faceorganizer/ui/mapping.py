@@ -1,5 +1,6 @@
 """The map tab: positions from the controller (cached in the catalog), colours by
-person from its snapshots, and selection shared with the face grid."""
+person and missing photos' faces greyed from its snapshots, and selection shared with
+the face grid."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ class MapPresenter(QObject):
 
     def _recolour(self, snapshot: jobs.Snapshot) -> None:
         scatter = self.panel.scatter
+        scatter.set_greyed(snapshot.missing_faces)
         if snapshot.map_persons is not None and np.array_equal(
             snapshot.map_ids, scatter.face_ids()
         ):

@@ -12,13 +12,16 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QMessageBox
 from test_gui import wait_scan  # the GUI tests' own helper, same folder
 
+from faceorganizer.core.library import layout, runtime
 from faceorganizer.core.store import backup
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.ui.main_window import MainWindow
+from faceorganizer.ui.widgets.scatter import BACKGROUND, PALETTE, colour_index
+from faceorganizer.ui.widgets.thumbs import GREYED_OPACITY
 
 
 def counts(win: MainWindow) -> dict[str, int]:
@@ -160,6 +163,56 @@ def test_missing_folder_is_greyed_under_a_banner_then_back_as_it_was(
     assert faces_of(win, "Joe_Biden") == biden_faces
     assert not win.banner.isVisible() and not win.act["forget_missing"].isEnabled()
     assert not any(win.thumbs.is_greyed(f) for f in biden_faces)
+
+
+def dot(win: MainWindow, face: int) -> QColor:
+    """The colour the map paints at the centre of a face's dot."""
+    scatter = win.map.scatter
+    image = scatter.grab().toImage()
+    point = scatter.view_pos_of(face) * image.devicePixelRatio()
+    return image.pixelColor(point.toPoint())
+
+
+def near(colour: QColor, red: float, green: float, blue: float) -> bool:
+    channels = (colour.red(), colour.green(), colour.blue())
+    return all(abs(c - e) <= 3 for c, e in zip(channels, (red, green, blue), strict=True))
+
+
+def test_missing_photos_dots_on_the_map_are_greyed_then_back(
+    qtbot, scanned_window: MainWindow, small_library: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """As their thumbnails: the luminance of their person's colour, faded onto the map."""
+    monkeypatch.setattr(runtime, "in_helper", lambda fn, *args, cancelled: fn(*args))
+    monkeypatch.setattr(layout, "umap_layout", layout.pca_layout)  # UMAP is slow to compile
+    win = scanned_window
+    biden = min(faces_of(win, "Joe_Biden"))
+    other = min(faces_of(win, "Barack_Obama"))
+    shutil.move(small_library / "Joe_Biden", tmp_path / "away")
+    rescan(qtbot, win)
+    with qtbot.waitSignal(win.mapping.layout_ready, timeout=60_000):
+        win.tabs.setCurrentIndex(1)
+    scatter = win.map.scatter
+    qtbot.waitUntil(lambda: scatter.is_greyed(biden))
+    assert not scatter.is_greyed(other)
+
+    def colour_of(face: int) -> QColor:
+        person = person_of(win, face)
+        return QColor(PALETTE[int(colour_index([-1 if person is None else person])[0])])
+
+    grey = colour_of(biden)
+    grey = 0.299 * grey.red() + 0.587 * grey.green() + 0.114 * grey.blue()
+    bg = BACKGROUND
+    faded = [GREYED_OPACITY * grey + (1 - GREYED_OPACITY) * c for c in bg.getRgb()[:3]]
+    assert near(dot(win, biden), *faded)
+    live = colour_of(other)
+    assert near(dot(win, other), live.red(), live.green(), live.blue())
+
+    shutil.move(tmp_path / "away", small_library / "Joe_Biden")
+    rescan(qtbot, win)
+    qtbot.waitUntil(lambda: not scatter.is_greyed(biden))
+    qtbot.waitUntil(lambda: not near(dot(win, biden), *faded))
+    bright = colour_of(biden)
+    assert near(dot(win, biden), bright.red(), bright.green(), bright.blue())
 
 
 def test_forget_missing_asks_backs_up_and_removes_their_faces(

@@ -6,12 +6,14 @@ contiguous slice copied straight into a QPolygonF's memory), square non-antialia
 points above a few thousand dots (round antialiased points cost 10-30x more), and the
 dot layer is cached in a pixmap: hover, rubber band and selection only repaint the
 overlay. While panning or zooming the cached layer is moved/scaled and re-rendered once
-the gesture pauses. Hover finds the nearest dot through a grid of buckets.
+the gesture pauses. Hover finds the nearest dot through a grid of buckets. Dots of
+faces whose photos are missing are grey and faded, as their thumbnails are, and lie
+beneath the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import numpy as np
 import shiboken6
@@ -27,10 +29,12 @@ from PySide6.QtGui import (
     QPolygonF,
     QResizeEvent,
     QWheelEvent,
+    qGray,
 )
 from PySide6.QtWidgets import QWidget
 
 from faceorganizer.ui.widgets.item_models import UNKNOWN_LABEL
+from faceorganizer.ui.widgets.thumbs import GREYED_OPACITY
 
 PALETTE = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
@@ -48,6 +52,12 @@ def colour_index(persons: np.ndarray) -> np.ndarray:
     persons = np.asarray(persons, dtype=np.int64)
     slots = (persons * 7919) % len(PALETTE)  # a prime stride spreads neighbouring ids
     return np.where(persons < 0, -1, slots)
+
+
+def greyed_colour(colour: QColor) -> QColor:
+    """A missing photo's dot: the colour's grey (its luminance), faded like its thumbnail."""
+    grey = qGray(colour.rgb())
+    return QColor(grey, grey, grey, round(255 * GREYED_OPACITY))
 
 
 def dot_size(count: int, dpr: float) -> float:
@@ -146,6 +156,7 @@ class ScatterView(QWidget):
         self._ids = np.zeros(0, np.int64)
         self._xy = np.zeros((0, 2), np.float64)  # normalised to about [-1, 1]
         self._persons = np.zeros(0, np.int64)
+        self._greyed: frozenset[int] = frozenset()  # face ids of missing photos
         self._order = np.zeros(0, np.int64)  # dots sorted by colour
         self._batches: list[tuple[QColor, int, int]] = []  # colour, start, stop in _order
         self._row_of: dict[int, int] = {}
@@ -194,14 +205,28 @@ class ScatterView(QWidget):
             self._invalidate()
             return
         slots = colour_index(self._persons)
-        self._order = np.argsort(slots, kind="stable")
-        sorted_slots = slots[self._order]
+        live = ~np.isin(self._ids, np.fromiter(self._greyed, np.int64, len(self._greyed)))
+        keys = live * (len(PALETTE) + 1) + slots + 1  # greyed dots first: drawn beneath
+        self._order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[self._order]
         self._batches = []
-        for slot in np.unique(sorted_slots):
-            start, stop = np.searchsorted(sorted_slots, [slot, slot + 1])
-            colour = QColor(UNKNOWN_COLOUR if slot < 0 else PALETTE[int(slot)])
+        for key in np.unique(sorted_keys):
+            start, stop = np.searchsorted(sorted_keys, [key, key + 1])
+            slot = int(slots[self._order[start]])
+            colour = QColor(UNKNOWN_COLOUR if slot < 0 else PALETTE[slot])
+            colour = colour if live[self._order[start]] else greyed_colour(colour)
             self._batches.append((colour, int(start), int(stop)))
         self._invalidate()
+
+    def set_greyed(self, face_ids: Collection[int]) -> None:
+        """The faces of missing photos, from now on drawn grey and faded (others as they are)."""
+        greyed = frozenset(face_ids)
+        if greyed != self._greyed:
+            self._greyed = greyed
+            self.set_persons(self._persons)
+
+    def is_greyed(self, face_id: int) -> bool:
+        return face_id in self._greyed
 
     def set_selected(self, face_ids: Iterable[int]) -> None:
         """Highlight faces selected elsewhere (the grid); emits nothing."""
