@@ -38,20 +38,17 @@ def attach_small(
 ) -> np.ndarray:
     """``labels`` with the faces of small clusters (and noise, -1) moved into the larger
     cluster that passes the ratio test, pass after pass until none moves (a second pass
-    settled every dev set); anchored faces stay, constraints hold."""
+    settled every dev set); anchored faces stay, constraints hold.
+
+    Only small faces move and only into larger clusters, so the larger clusters' faces
+    stay where they are: the search runs once against them, and each later pass searches
+    the faces still small only against those that joined in the pass before, folding
+    them into the lists kept; the set of taken (photo, cluster) pairs is kept the same way.
+    On 100 000 synthetic faces (bench/scale.py's, fitted on lfw-dev's SFace faces, two a
+    photo) 90 and 126 s -> 39 and 34 s in one loaded run, the same labels: the search
+    against every larger cluster's faces in every pass was 98 % of the time, the sets
+    and the Python loop under 2 %."""
     labels = np.asarray(labels, np.int64).copy()
-    for _ in range(ROUNDS):
-        moved = _attach_pass(labels, x, threshold, prep)
-        if (moved == labels).all():
-            break
-        labels = moved
-    return labels
-
-
-def _attach_pass(
-    labels: np.ndarray, x: np.ndarray, threshold: float, prep: PreparedConstraints
-) -> np.ndarray:
-    labels = labels.copy()
     sizes = np.bincount(labels[labels >= 0], minlength=1)
     small = (labels < 0) | (sizes[np.maximum(labels, 0)] <= SMALL)
     faces = np.flatnonzero(small & (prep.anchor_label < 0))
@@ -59,19 +56,48 @@ def _attach_pass(
     if faces.size == 0 or strong.size == 0:
         return labels
     idx, dist_sq = search_nearest(x[faces], x[strong], min(CANDIDATES, strong.size))
-    near = labels[strong[idx]]
-    dist = np.sqrt(np.maximum(dist_sq, 0.0))
+    near = strong[idx]  # each small face's nearest faces of larger clusters, nearest first
     taken = set(zip(prep.photo_of[strong].tolist(), labels[strong].tolist(), strict=True))
     pinned = prep.anchor_label >= 0
     anchor_of = dict(zip(labels[pinned].tolist(), prep.anchor_label[pinned].tolist(), strict=True))
+    for _ in range(ROUNDS):
+        joined = _attach_pass(labels, faces, near, dist_sq, threshold, prep, taken, anchor_of)
+        if not joined.any():
+            break
+        new, faces, near, dist_sq = faces[joined], faces[~joined], near[~joined], dist_sq[~joined]
+        if faces.size == 0:
+            break
+        more, more_sq = search_nearest(x[faces], x[new], min(CANDIDATES, new.size))
+        near, dist_sq = np.hstack([near, new[more]]), np.hstack([dist_sq, more_sq])
+        order = np.argsort(dist_sq, axis=1, kind="stable")[:, :CANDIDATES]
+        near, dist_sq = (np.take_along_axis(a, order, axis=1) for a in (near, dist_sq))
+    return labels
+
+
+def _attach_pass(
+    labels: np.ndarray,
+    faces: np.ndarray,
+    near: np.ndarray,
+    dist_sq: np.ndarray,
+    threshold: float,
+    prep: PreparedConstraints,
+    taken: set[tuple[int, int]],
+    anchor_of: dict[int, int],
+) -> np.ndarray:
+    """One pass of :func:`attach_small` over the small ``faces`` and their ``near`` faces
+    of larger clusters: moves faces in ``labels``, notes their photos in ``taken``;
+    returns which of ``faces`` joined. Closest faces choose first."""
+    labels_near = labels[near]  # the clusters joined in this pass are not looked at yet
+    dist = np.sqrt(np.maximum(dist_sq, 0.0))
+    joined = np.zeros(faces.size, bool)
     reach = threshold + ATTACH_GAP
-    for row in np.argsort(dist[:, 0], kind="stable").tolist():  # closest faces choose first
+    for row in np.argsort(dist[:, 0], kind="stable").tolist():
         face = int(faces[row])
         photo = int(prep.photo_of[face])
         forbidden = prep.forbid_labels[prep.forbid_ptr[face] : prep.forbid_ptr[face + 1]]
         best, second = -1, float(dist[row, -1])  # clusters past the list are farther still
         best_d = np.inf
-        for label, d in zip(near[row].tolist(), dist[row].tolist(), strict=True):
+        for label, d in zip(labels_near[row].tolist(), dist[row].tolist(), strict=True):
             if (photo, label) in taken or anchor_of.get(label, -1) in forbidden:
                 continue
             if best < 0:
@@ -82,7 +108,8 @@ def _attach_pass(
         if best >= 0 and best_d < reach and best_d < RATIO * second:
             labels[face] = best
             taken.add((photo, best))
-    return labels
+            joined[row] = True
+    return joined
 
 
 def unsorted(labels: np.ndarray, prep: PreparedConstraints, min_faces: int) -> np.ndarray:
