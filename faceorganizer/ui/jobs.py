@@ -62,6 +62,7 @@ class Library:
     catalog: Catalog
     editor: Editor
     unrecorded: Settings | None = None
+    missing: tuple[tuple[int, ...], frozenset[int]] = ((), frozenset())  # files, their faces
 
     @classmethod
     def open(cls, path: Path, root: Path | None, unrecorded: Settings | None = None) -> Library:
@@ -102,9 +103,18 @@ class Snapshot:
     missing_faces: frozenset[int]  # their faces, shown greyed
 
 
+def read_missing(library: Library) -> tuple[tuple[int, ...], frozenset[int]]:
+    """The missing files and their faces: the faces are read again only when the files
+    changed (a scan, Forget Missing), not for every edit's snapshot."""
+    files = tuple(library.catalog.missing_file_ids())
+    if files != library.missing[0]:
+        library.missing = files, frozenset(library.catalog.missing_face_ids())
+    return library.missing
+
+
 def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | None) -> Snapshot:
     catalog = library.catalog
-    missing = catalog.missing_count()
+    missing, missing_faces = read_missing(library)
     return Snapshot(
         load_people(catalog, show_hidden),
         catalog.given_names(),
@@ -115,8 +125,8 @@ def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | Non
         map_ids,
         None if map_ids is None else catalog.person_ids(map_ids),
         library.settings(),
-        missing,
-        frozenset(catalog.missing_face_ids()) if missing else frozenset(),
+        len(missing),
+        missing_faces,
     )
 
 

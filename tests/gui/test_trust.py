@@ -17,8 +17,10 @@ from PySide6.QtWidgets import QMessageBox
 from test_gui import wait_scan  # the GUI tests' own helper, same folder
 
 from faceorganizer.core.library import layout, runtime
+from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store import backup
 from faceorganizer.core.store.catalog import Catalog
+from faceorganizer.ui import jobs
 from faceorganizer.ui.main_window import MainWindow
 from faceorganizer.ui.widgets.scatter import BACKGROUND, PALETTE, colour_index
 from faceorganizer.ui.widgets.thumbs import GREYED_OPACITY
@@ -308,3 +310,29 @@ def test_a_vanished_folder_is_said_and_changes_nothing(
         "it was; nothing was changed."
     ]
     assert not win.controller.is_scanning() and counts(win) == before
+
+
+def test_a_snapshot_reads_missing_faces_again_only_when_the_files_changed(
+    catalog: Catalog,
+) -> None:
+    """Every edit's snapshot asks which photos are missing; their faces (a join over
+    every face) are read only when that answer changed."""
+    library = jobs.Library(catalog, Editor(catalog))
+    assert jobs.read_snapshot(library, False, None).missing_faces == frozenset()
+    files = [row.id for row in catalog.files()][:2]
+    faces = {
+        f: {int(r[0]) for r in catalog.db.execute("SELECT id FROM faces WHERE file_id = ?", (f,))}
+        for f in files
+    }
+    catalog.mark_missing(files)
+    gone = jobs.read_snapshot(library, False, None)
+    assert gone.missing == 2 and gone.missing_faces == faces[files[0]] | faces[files[1]]
+
+    library.editor.rename(catalog.persons()[0].id, "Someone")  # an edit: the same files
+    assert jobs.read_snapshot(library, False, None).missing_faces is gone.missing_faces
+
+    back = catalog.files(include_missing=True)
+    row = next(r for r in back if r.id == files[0])
+    catalog.touch_file(row.id, row.size, row.mtime_ns)  # found again
+    again = jobs.read_snapshot(library, False, None)
+    assert again.missing == 1 and again.missing_faces == faces[files[1]]

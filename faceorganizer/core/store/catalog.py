@@ -437,13 +437,19 @@ class Catalog:
     def missing_count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM files WHERE missing = 1").fetchone()[0])
 
+    def missing_file_ids(self) -> list[int]:
+        """The files the last scan did not find, by id: which faces are missing follows."""
+        rows = self._rows_at_once("id", "SELECT id FROM files WHERE missing = 1 ORDER BY id")
+        return [file for (file,) in rows]
+
     def missing_face_ids(self) -> list[int]:
         """Faces of the files the last scan did not find (shown greyed)."""
-        rows = self.db.execute(
+        rows = self._rows_at_once(
+            "id",
             "SELECT faces.id FROM faces JOIN files ON files.id = faces.file_id "
-            "WHERE files.missing = 1"
+            "WHERE files.missing = 1",
         )
-        return [int(r[0]) for r in rows]
+        return [face for (face,) in rows]
 
     def people_only_in_missing(self) -> list[int]:
         """People whose every face is in a missing photo: forgetting those removes them."""
