@@ -7,6 +7,7 @@ cross processes) and returns plain values that pickle cheaply.
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
+from contextlib import closing
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,11 @@ from faceorganizer.core.library import layout
 from faceorganizer.core.store.catalog import Catalog
 
 
-def _open(catalog_path: str, readonly: bool = False) -> Catalog:
-    return Catalog(Path(catalog_path), readonly=readonly)
+def _open(catalog_path: str, readonly: bool = False, root: str | None = None) -> closing[Catalog]:
+    """The catalog for a ``with`` block, closed when it ends, however it ends."""
+    return closing(
+        Catalog(Path(catalog_path), readonly=readonly, root=None if root is None else Path(root))
+    )
 
 
 def library_settings(catalog: Catalog, unrecorded: Settings | None = None) -> Settings:
@@ -33,44 +37,32 @@ def library_settings(catalog: Catalog, unrecorded: Settings | None = None) -> Se
 
 
 def read_library_settings(catalog_path: str, unrecorded: Settings | None) -> Settings:
-    catalog = _open(catalog_path, readonly=True)
-    try:
+    with _open(catalog_path, readonly=True) as catalog:
         return library_settings(catalog, unrecorded)
-    finally:
-        catalog.close()
 
 
 def preview_count(catalog_path: str, algorithm: str, threshold: float) -> int:
     """People a re-cluster would give (read-only)."""
     from faceorganizer.core.library.people import preview_people
 
-    catalog = _open(catalog_path, readonly=True)
-    try:
+    with _open(catalog_path, readonly=True) as catalog:
         return preview_people(catalog, algorithm, threshold)
-    finally:
-        catalog.close()
 
 
 def recluster_catalog(catalog_path: str, algorithm: str, threshold: float) -> Any:
     """Re-cluster as one undoable edit; returns the core's ClusterResult."""
     from faceorganizer.core.library.people import recluster
 
-    catalog = _open(catalog_path)
-    try:
+    with _open(catalog_path) as catalog:
         return recluster(catalog, algorithm, threshold, undoable=True)
-    finally:
-        catalog.close()
 
 
 def split_groups(catalog_path: str, person_id: int, threshold: float) -> list[list[int]]:
     """The groups an automatic split of one person would make (nothing is written)."""
     from faceorganizer.core.library.people import split_proposal
 
-    catalog = _open(catalog_path, readonly=True)
-    try:
+    with _open(catalog_path, readonly=True) as catalog:
         return split_proposal(catalog, person_id, threshold)
-    finally:
-        catalog.close()
 
 
 def review_list(
@@ -85,20 +77,16 @@ def review_list(
     clustering code."""
     from faceorganizer.core.library.review import PAIR_BAND, key_of, next_questions
 
-    catalog = _open(catalog_path, readonly=True)
-    try:
+    with _open(catalog_path, readonly=True) as catalog:
         reach, questions = next_questions(catalog, set(asked), answers, reach or PAIR_BAND)
         return reach, [(*key_of(q), q.distance) for q in questions]
-    finally:
-        catalog.close()
 
 
 def map_layout(catalog_path: str, final: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
     """(face ids, positions, person per face or -1, final) of every usable face: the
     catalog's cached layout if it covers exactly those faces; else UMAP when ``final``,
     otherwise a PCA preview (final itself below UMAP's minimum). Final ones are cached."""
-    catalog = _open(catalog_path)
-    try:
+    with _open(catalog_path) as catalog:
         face_ids, _files, vectors = catalog.embeddings()
         persons = catalog.person_ids(face_ids)
         cached = catalog.layout()
@@ -110,8 +98,6 @@ def map_layout(catalog_path: str, final: bool) -> tuple[np.ndarray, np.ndarray, 
         xy = layout.umap_layout(vectors)  # PCA itself for few faces
         catalog.set_layout(face_ids, xy)
         return face_ids, xy, persons, True
-    finally:
-        catalog.close()
 
 
 def scan_steps(
@@ -128,8 +114,7 @@ def scan_steps(
     from faceorganizer.core.library.scan import ScanSummary, scan
 
     summary = ScanSummary()
-    catalog = Catalog(Path(catalog_path), root=Path(root))
-    try:
+    with _open(catalog_path, root=root) as catalog:
         settings = library_settings(catalog, unrecorded)
         yield from scan(
             catalog,
@@ -139,6 +124,4 @@ def scan_steps(
             summary=summary,
             accept_missing=accept_missing,
         )
-    finally:
-        catalog.close()
     return summary
