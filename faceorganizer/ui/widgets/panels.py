@@ -217,12 +217,9 @@ class FacesPanel(QWidget):
         layout.addLayout(header)
         self.bar = QStackedWidget()
         self.bar.setFixedHeight(32)
-        self.hint = QLabel(
+        self.hint = self._bar_hint(
             "Drag faces onto a person to move them · double-click one to see its photo"
         )
-        self.hint.setObjectName("hint")
-        self.hint.setContentsMargins(10, 0, 10, 0)
-        self.bar.addWidget(self.hint)
         selection = QWidget()
         selection.setObjectName("selectionBar")
         self.buttons = QHBoxLayout(selection)
@@ -243,13 +240,18 @@ class FacesPanel(QWidget):
         self.pages.addWidget(self.view)
         self.pages.addWidget(self.photos)
         layout.addWidget(self.pages, 1)
-        self.photos_hint = QLabel(
+        self.photos_hint = self._bar_hint(
             "Double-click a photo to open it · select several people for the photos they are all in"
         )
-        self.photos_hint.setObjectName("hint")
-        self.photos_hint.setContentsMargins(10, 0, 10, 0)
-        self.bar.addWidget(self.photos_hint)
         self.show_photos.toggled.connect(self._photos_toggled)
+
+    def _bar_hint(self, text: str) -> QLabel:
+        """A page of the bar under the header: a line of what the mouse does there."""
+        hint = QLabel(text)
+        hint.setObjectName("hint")
+        hint.setContentsMargins(10, 0, 10, 0)
+        self.bar.addWidget(hint)
+        return hint
 
     def _photos_toggled(self, photos: bool) -> None:
         """Faces or whole photos; the selection bar belongs to the faces."""
