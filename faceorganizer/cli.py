@@ -320,6 +320,8 @@ def cmd_forget_missing(args: argparse.Namespace) -> int:
         return 0
     photos, faces = count(forgotten.files, "missing photo"), count(forgotten.faces, "face")
     print(f"Forgot {photos} and their {faces}.")
+    if forgotten.names:
+        print(f"Named people with no other faces, gone with them: {', '.join(forgotten.names)}")
     print(
         f"Backup first: {forgotten.backup}\n  undo with: faceorganizer restore '{forgotten.backup}'"
     )

@@ -107,9 +107,7 @@ class MainWindow(QMainWindow):
         self.act = build_actions(self, self._bindings())
         self.banner = MissingBanner([self.act["rescan"], self.act["forget_missing"]])
         self.library_page.layout().insertWidget(0, self.banner)
-        self.trust = TrustPresenter(
-            self.controller, self.banner, self.thumbs, self.browser.person_name, self
-        )
+        self.trust = TrustPresenter(self.controller, self.banner, self.thumbs, self)
         self.commands.showing_hidden = self.act["show_hidden"].isChecked
         self.recent_menu = build_menus(self, self.act, self.people, self.faces)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)

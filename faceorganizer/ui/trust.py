@@ -1,7 +1,8 @@
 """What keeps the user's work safe, as the window shows it.
 
 * Missing photos: the banner with their number, their faces greyed everywhere, and
-  Forget Missing… (asked first, a backup made first, run in the controller's queue).
+  Forget Missing… (asked first, saying that Undo cannot take it back and naming the
+  named people who go; a backup made first; run in the controller's queue).
 * A scan that stopped because the folder looks unplugged: said in a message box, with
   the one way on for photos removed on purpose (mark them missing).
 * A damaged catalog: refused when the library opens, with the newest good backup named
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # the sync module walks folders with PIL: not imported at sta
     from faceorganizer.core.library.sync import Forgotten
 
 RESTORE_HINT = "faceorganizer restore BACKUP"  # the CLI command that puts a backup back
+NAMES_SHOWN = 5  # named people Forget Missing's question lists inline; all under details
 
 
 class TrustPresenter(QObject):
@@ -41,12 +43,11 @@ class TrustPresenter(QObject):
         controller: LibraryController,
         banner: MissingBanner,
         thumbs: Thumbnails,
-        person_name: Callable[[int], str],
         window: QWidget,
     ) -> None:
         super().__init__(window)
         self.controller, self.banner, self.thumbs = controller, banner, thumbs
-        self.person_name, self.window = person_name, window
+        self.window = window
         self.missing_faces = 0
         self.dialog: QMessageBox | None = None  # the last message shown
         controller.snapshot_ready.connect(self._snapshot)
@@ -97,35 +98,52 @@ class TrustPresenter(QObject):
         if not self.banner.missing:
             self.controller.message.emit("No photos are missing: nothing to forget", 5000)
             return
-        self.controller.read(
-            lambda library: library.catalog.people_only_in_missing(), self._confirm_forget
-        )
 
-    def _confirm_forget(self, people: list[int]) -> None:
+        def going(library: jobs.Library) -> tuple[tuple[str, ...], int]:
+            from faceorganizer.core.library.sync import names_only_in_missing  # PIL: late
+
+            catalog = library.catalog
+            return names_only_in_missing(catalog), len(catalog.people_only_in_missing())
+
+        self.controller.read(going, self._confirm_forget)
+
+    def _confirm_forget(self, going: tuple[tuple[str, ...], int]) -> None:
+        """The question says plainly that Undo cannot take it back, and names every named
+        person who goes (all of them under Show Details when there are many)."""
+        names, people = going
         photos, faces = self.banner.missing, self.missing_faces
-        text = f"Forget {count(photos, 'missing photo')} and their {count(faces, 'face')}?"
+        text = (
+            f"Forget {count(photos, 'missing photo')} and their {count(faces, 'face')}? "
+            "Undo cannot take this back."
+        )
         detail = (
             "They leave the library for good: a later scan finds the photos as new, without "
             "the names and corrections made on their faces."
         )
-        if people:
-            names = ", ".join(self.person_name(p) for p in people[:5])
-            more = f" and {count(len(people) - 5, 'other')}" if len(people) > 5 else ""
+        if names:
+            shown = ", ".join(names[:NAMES_SHOWN])
+            more = len(names) - NAMES_SHOWN
+            shown += f" and {count(more, 'other named person')}" if more > 0 else ""
             detail += (
-                f" {names}{more} {verb(len(people), 'has', 'have')} no other faces and "
-                f"{verb(len(people), 'goes', 'go')} too."
+                f" {shown} {verb(len(names), 'has', 'have')} no other faces and "
+                f"{verb(len(names), 'goes', 'go')} too, name and all."
             )
+        if people > len(names):
+            unnamed = people - len(names)
+            detail += f" {count(unnamed, 'unnamed person')} {verb(unnamed, 'goes', 'go')} too."
         detail += (
-            "\n\nA backup of the catalog is made first. Undo cannot take this back; the "
-            "backup can, from a terminal: 'faceorganizer info' lists the backups, "
+            "\n\nA backup of the catalog is made first, and only the backup can bring them "
+            "back, from a terminal: 'faceorganizer info' lists the backups, "
             f"'{RESTORE_HINT}' puts one back."
         )
+        many = len(names) > NAMES_SHOWN
         self._ask(
             QMessageBox.Icon.Warning,
             "Forget Missing Photos",
             text,
             detail,
             (f"Forget {noun(photos, 'Photo')}", QMessageBox.ButtonRole.AcceptRole, self._forget),
+            details="Named people who go:\n" + "\n".join(names) if many else "",
         )
 
     def _forget(self) -> None:
@@ -135,8 +153,9 @@ class TrustPresenter(QObject):
         if forgotten.backup is None:
             return
         photos, faces = count(forgotten.files, "missing photo"), count(forgotten.faces, "face")
+        names = f", and {', '.join(forgotten.names)} with them" if forgotten.names else ""
         self.controller.message.emit(
-            f"Forgot {photos} and their {faces}. Backup: {forgotten.backup}", 30000
+            f"Forgot {photos} and their {faces}{names}. Backup: {forgotten.backup}", 30000
         )
 
     # ---------------------------------------------------------------- refused scans

@@ -222,29 +222,37 @@ def test_forget_missing_asks_backs_up_and_removes_their_faces(
 ) -> None:
     win = scanned_window
     before = counts(win)
-    biden_faces = faces_of(win, "Joe_Biden")
+    gone = faces_of(win, "Joe_Biden") | faces_of(win, "groups")
+    # Biden, named, is in these photos alone: the name goes too, said before and after
+    biden = person_of(win, min(faces_of(win, "Joe_Biden")))
+    win.controller.edit(lambda editor: editor.rename(biden, "Joe"))
+    qtbot.waitUntil(lambda: "Joe" in win.controller.snapshot.names.values(), timeout=30_000)
     shutil.rmtree(small_library / "Joe_Biden")
+    shutil.rmtree(small_library / "groups")
     rescan(qtbot, win)
     assert win.banner.isVisible()
 
     win.banner.buttons[1].click()  # Forget Missing Photos…, as on the banner
     qtbot.waitUntil(lambda: win.trust.dialog is not None and win.trust.dialog.isVisible())
     box = win.trust.dialog
-    assert box.text() == f"Forget 2 missing photos and their {len(biden_faces)} faces?"
+    assert box.text() == (
+        f"Forget 3 missing photos and their {len(gone)} faces? Undo cannot take this back."
+    )
+    assert "Joe has no other faces and goes too, name and all." in box.informativeText()
     assert "backup of the catalog is made first" in box.informativeText()
     assert "faceorganizer restore" in box.informativeText()
     answer(qtbot, win, "Forget Photos")
     qtbot.waitUntil(lambda: not win.banner.isVisible(), timeout=30_000)  # after the snapshot
     after = counts(win)
     assert (after["files"], after["faces"], after["missing"]) == (
-        before["files"] - 2,
-        before["faces"] - len(biden_faces),
+        before["files"] - 3,
+        before["faces"] - len(gone),
         0,
     )
-    assert not faces_of(win, "Joe_Biden")
+    assert not faces_of(win, "Joe_Biden") and not faces_of(win, "groups")
     saved = backup.backups(win.controller.catalog_path)
     assert saved and saved[0].name.endswith("-before-forget-missing.sqlite")
-    assert "Backup: " in win.statusBar().currentMessage()
+    assert ", and Joe with them. Backup: " in win.statusBar().currentMessage()
 
 
 def test_an_empty_folder_is_refused_in_a_message_and_changes_nothing(

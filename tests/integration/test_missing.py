@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from faceorganizer.cli import run_cli
 from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.library.export import Options, run_export
 from faceorganizer.core.library.scan import ScanSummary, scan
-from faceorganizer.core.library.sync import forget_missing
+from faceorganizer.core.library.sync import forget_missing, names_only_in_missing
 from faceorganizer.core.store.backup import restore
 from faceorganizer.core.store.catalog import Catalog
 
@@ -140,3 +141,26 @@ def test_forget_missing_backs_up_first_and_restore_undoes_it(
     assert state(back) == before
     assert back.missing_count() == 2
     back.close()
+
+
+def test_forget_missing_names_the_named_people_who_go_with_them(
+    library: tuple[Catalog, int], small_library: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A person named on faces only in missing photos leaves with them: the question,
+    the result and the CLI say so; people who keep other faces are not named."""
+    catalog, _ = library
+    editor = Editor(catalog)
+    face = catalog.db.execute(
+        "SELECT faces.id FROM faces JOIN files ON files.id = file_id "
+        "WHERE path LIKE 'groups/%' ORDER BY faces.id"
+    ).fetchone()[0]
+    editor.rename(editor.move([int(face)], None), "Stranger")
+    shutil.rmtree(small_library / "groups")
+    run_scan(catalog, small_library)
+    assert names_only_in_missing(catalog) == ("Stranger",)  # "Barack" has other photos
+    path = catalog.path
+    catalog.close()
+    assert run_cli(["forget-missing", "--catalog", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Named people with no other faces, gone with them: Stranger" in out
+    assert "undo with: faceorganizer restore" in out

@@ -150,13 +150,23 @@ class Forgotten:
     files: int
     faces: int
     backup: Path | None  # the copy made first (None when nothing was missing)
+    names: tuple[str, ...] = ()  # of named people who went with them (kept in the backup)
+
+
+def names_only_in_missing(catalog: Catalog) -> tuple[str, ...]:
+    """The names users gave to people whose every face is in a missing photo: forgetting
+    the photos takes those people away, so the question and the answer both name them."""
+    given = catalog.given_names()
+    return tuple(given[p] for p in catalog.people_only_in_missing() if p in given)
 
 
 def forget_missing(catalog: Catalog) -> Forgotten:
     """Remove the missing files and their faces, after a backup: the explicit step that
-    a scan never takes on its own."""
+    a scan never takes on its own. Undo cannot take it back (the rows are gone); the
+    backup can, and the names that go are said."""
     if not catalog.missing_count():
         return Forgotten(0, 0, None)
+    names = names_only_in_missing(catalog)
     saved = catalog.backup("before-forget-missing")
     files, faces = catalog.forget_missing()
-    return Forgotten(files, faces, saved)
+    return Forgotten(files, faces, saved, names)
