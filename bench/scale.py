@@ -1,12 +1,19 @@
 """Clustering time, memory and quality on synthetic libraries of 10^4 .. 10^6 faces.
 
     python bench/scale.py [--sizes 1e4 1e5 [1e6]] [--incremental 1000] [--seed 0]
+                          [--catalog SCANNED.sqlite [--face-spread 0.1]]
 
 Synthetic dlib-like embeddings, fitted on the lfw-dev bench cache (bench/quality.py makes
-it): identity centres are isotropic Gaussians whose spread, scaled per identity by a
-log-normal factor, reproduces the real between-identity distances; faces add Gaussian
-noise, scaled per identity the same way, matching the real within-identity distances.
+it), or like the faces of ``--catalog`` (a scanned labeled folder, <identity>/<image>: the
+default SFace descriptors of `faceorganizer eval --catalog`): identity centres are
+isotropic Gaussians whose spread, scaled per identity by a log-normal factor, reproduces
+the real between-identity distances; faces add Gaussian noise, scaled per identity the
+same way, matching the real within-identity distances.
 Identity sizes are Zipf-like (a few people with hundreds of faces, most with 1-3).
+``--face-spread`` sets that per-identity log-normal spread of the faces' noise instead:
+SFace's within-identity distances vary so much (lfw-dev: 0.52 +- 0.15) that the fitted
+spread (0.29) widens the between-identity distances to 0.67 +- 0.09 (real: +- 0.035),
+0.1 gives +- 0.05.
 
 Per size: kNN seconds, clustering seconds (default Chinese whispers + merge, reusing the
 kNN), process peak memory so far (ru_maxrss), kNN recall (of each face's links
@@ -49,6 +56,29 @@ def real_cache() -> Path:
     if not found:
         raise SystemExit("no lfw-dev cache: run bench/quality.py --datasets lfw-dev first")
     return found[-1]
+
+
+def cached_faces() -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings, identity per face) of the labeled faces in the dlib bench cache."""
+    with np.load(real_cache()) as data:
+        labeled = data["label"] != ""
+        _, truth = np.unique(data["label"][labeled], return_inverse=True)
+        return data["emb"][labeled], truth
+
+
+def catalog_faces(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(embeddings, identity per face) of a scanned labeled folder's catalog: a face's
+    identity is its photo's folder."""
+    from faceorganizer.core.store.catalog import Catalog
+
+    catalog = Catalog(path, readonly=True)
+    try:
+        _ids, files, emb = catalog.embeddings()
+        folder = {f.id: f.path.split("/")[0] for f in catalog.files(include_missing=True)}
+    finally:
+        catalog.close()
+    _, truth = np.unique([folder[f] for f in files.tolist()], return_inverse=True)
+    return emb, truth
 
 
 def distance_stats(
@@ -141,15 +171,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e4, 1e5])
     parser.add_argument("--incremental", type=int, default=1000, help="new faces; 0: skip")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--catalog", type=Path, help="fit on this scanned labeled folder")
+    parser.add_argument("--face-spread", type=float, help="per-identity noise spread")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
 
-    with np.load(real_cache()) as data:
-        labeled = data["label"] != ""
-        emb = data["emb"][labeled]
-        _, real_truth = np.unique(data["label"][labeled], return_inverse=True)
+    emb, real_truth = catalog_faces(args.catalog) if args.catalog else cached_faces()
     real = distance_stats(emb, real_truth, rng)
     params = fit(real)
+    if args.face_spread is not None:
+        params = (*params[:2], args.face_spread, params[3])
     for _ in range(3):  # the closed-form fit is approximate: rescale to the real means
         probe = synthesize(20_000, params, np.random.default_rng(args.seed + 1))
         synth = distance_stats(*probe, rng)
@@ -160,7 +191,8 @@ def main(argv: list[str] | None = None) -> None:
     probe = synthesize(20_000, params, np.random.default_rng(args.seed + 1))
     synth = distance_stats(*probe, rng)
     print("distances      within mean/std   between mean/std")
-    print(f"real lfw-dev   {real[0]:.3f} / {real[1]:.3f}     {real[2]:.3f} / {real[3]:.3f}")
+    name = args.catalog.stem if args.catalog else "lfw-dev"
+    print(f"real {name:<9} {real[0]:.3f} / {real[1]:.3f}     {real[2]:.3f} / {real[3]:.3f}")
     print(f"synthetic      {synth[0]:.3f} / {synth[1]:.3f}     {synth[2]:.3f} / {synth[3]:.3f}")
     print("fit: sigma_w {:.4f} sigma_c {:.4f} spread_w {:.3f} spread_c {:.3f}".format(*params))
 
