@@ -16,8 +16,11 @@ labeled face would: a face carries its folder's label when it is the largest fac
 labeled photo; a person is who most of their labeled faces are. The questions come from
 the app's code alone; only the answers read the labels.
 
-* "Is this X?": yes puts the face into X (``Editor.move``), no rejects it.
-* "Are these the same person?": yes merges the two, no keeps them apart
+* "Is this X?", or "Who is this?" with more people offered (the next nearest): the right
+  one puts the face there (``Editor.move``), "none of them" rejects it from every one
+  offered. One answer either way: one click on the person, or on None.
+* "Are these the same person?", or "Who is X?" with more groups offered: the right one
+  merges the two, "none of them" keeps X apart from every one offered
   (``Editor.keep_apart``).
 * A question about a face or a person without a label is skipped; it still counts as an
   answer, as the user had to look at it.
@@ -93,27 +96,29 @@ def answer(catalog: Catalog, editor: Editor, truth: Truth, q: Suggestion | PairS
     """Apply the truthful answer as the dialog's buttons do (ui.commands); 'yes', 'no',
     'skip' or 'stale' (earlier answers settled it, as the dialog skips it: not counted)."""
     persons = {p.id for p in catalog.persons()}
+    choices = [p for p in q.choices if p in persons]  # the dialog shows those still there
     if isinstance(q, Suggestion):
-        locked = catalog.assignments()[q.face_id][1]
-        if locked or q.person_id not in persons:
+        if catalog.assignments()[q.face_id][1] or not choices:
             return "stale"
-        face_label, target = truth.label.get(q.face_id), truth.who(catalog, q.person_id)
-        if face_label is None or target is None:
-            return "skip"
-        if face_label == target:
-            editor.move([q.face_id], q.person_id, "Yes, this is them")
-            return "yes"
-        editor.reject(q.face_id, q.person_id)
-        return "no"
-    if q.person_id not in persons or q.other_id not in persons:
-        return "stale"
-    a, b = truth.who(catalog, q.person_id), truth.who(catalog, q.other_id)
-    if a is None or b is None:
-        return "skip"
-    if a == b:
-        editor.merge([q.person_id, q.other_id])
+        subject = truth.label.get(q.face_id)
+    else:
+        if q.other_id not in persons or not choices:
+            return "stale"
+        subject = truth.who(catalog, q.other_id)
+    who = {p: truth.who(catalog, p) for p in choices}
+    right = [p for p in choices if who[p] == subject]
+    if subject is not None and right:
+        if isinstance(q, Suggestion):
+            editor.move([q.face_id], right[0], "Yes, this is them")
+        else:
+            editor.merge([right[0], q.other_id])
         return "yes"
-    editor.keep_apart([q.person_id, q.other_id])
+    if subject is None or None in who.values():
+        return "skip"  # the user cannot know it is none of them
+    if isinstance(q, Suggestion):
+        editor.reject(q.face_id, *choices)
+    else:
+        editor.keep_apart([q.other_id, *choices])
     return "no"
 
 

@@ -124,18 +124,17 @@ class Commands:
             self.say("Open a photo folder first", 4000)
             return
 
-        def answer(q: Question, yes: bool) -> None:
-            person, face, other = q.person_id, q.face_id, q.other_id
+        def answer(q: Question, chosen: int | None) -> None:
+            face, other, offered = q.face_id, q.other_id, q.choices
             if other is not None:
-                pair = [person, other]
-                if yes:
-                    self.controller.edit(lambda e: e.merge(pair))
+                if chosen is not None:  # into the group chosen, the larger one
+                    self.controller.edit(lambda e: e.merge([chosen, other]))
                 else:
-                    self.controller.edit(lambda e: e.keep_apart(pair))
-            elif yes:
-                self.controller.edit(lambda e: e.move([face], person, "Yes, this is them"))
+                    self.controller.edit(lambda e: e.keep_apart([other, *offered]))
+            elif chosen is not None:
+                self.controller.edit(lambda e: e.move([face], chosen, "Yes, this is them"))
             else:
-                self.controller.edit(lambda e: e.reject(face, person))
+                self.controller.edit(lambda e: e.reject(face, *offered))
 
         dialog = ReviewDialog(path, self.controller.read, self.thumbs, answer, self.window)
         self.review_dialog = dialog

@@ -191,7 +191,7 @@ def review_job(
     return _helper_job(tasks.review_list, str(catalog_path), asked or [], answers or [], reach)
 
 
-ReviewRow = tuple[int, int | None, int | None, float]  # see tasks.review_list
+ReviewRow = tuple[int, int | None, int | None, float, tuple[int, ...]]  # tasks.review_list
 
 
 @dataclass(frozen=True)
@@ -199,27 +199,29 @@ class ReviewStep:
     """The review's next open question and what it shows of it."""
 
     position: int  # in the queue; its length when no question is left
-    names: tuple[str, str]  # the person's, the other group's ("" for a face question)
-    faces: tuple[list[int], list[int]]  # their faces
+    people: tuple[int, ...]  # the groups shown: the choices still there, then a pair's other
+    names: tuple[str, ...]  # their names
+    faces: tuple[list[int], ...]  # their faces
     asked: int | None  # the face whose photo is shown
 
 
 def read_review_step(library: Library, queue: tuple[ReviewRow, ...], start: int) -> ReviewStep:
     """The first question from ``start`` on that no earlier answer settled (a group
-    merged away, the face placed). Run in the serial worker, so every answer queued
-    before is written when it looks."""
+    merged away, the face placed), with the people it offers that are still there. Run
+    in the serial worker, so every answer queued before is written when it looks."""
     catalog = library.catalog
     for position in range(start, len(queue)):
-        person, face, other, _distance = queue[position]
-        faces = catalog.faces_of_person(person)
-        if other is not None:
-            others = catalog.faces_of_person(other)
-            if faces and others:
-                pair = (_person_name(catalog, person), _person_name(catalog, other))
-                return ReviewStep(position, pair, (faces, others), others[0])
-        elif faces and face is not None and catalog.face_info(face)["locked"] != 1:
-            return ReviewStep(position, (_person_name(catalog, person), ""), (faces, []), face)
-    return ReviewStep(len(queue), ("", ""), ([], []), None)
+        person, face, other, _distance, others = queue[position]
+        if other is None and (face is None or catalog.face_info(face)["locked"] == 1):
+            continue
+        groups = (person, *others, *(() if other is None else (other,)))
+        faces = {p: catalog.faces_of_person(p) for p in groups}
+        shown = tuple(p for p in groups if faces[p])
+        if len(shown) > (other is not None) and (other is None or faces[other]):
+            asked = face if other is None else faces[other][0]
+            names = tuple(_person_name(catalog, p) for p in shown)
+            return ReviewStep(position, shown, names, tuple(faces[p] for p in shown), asked)
+    return ReviewStep(len(queue), (), (), (), None)
 
 
 def _person_name(catalog: Catalog, person_id: int) -> str:

@@ -236,10 +236,11 @@ class Editor:
                 change.rejections[(face_id, person_id)] = True
         self.apply(f"Not this person ({count(len(face_ids), 'face')})", change)
 
-    def reject(self, face_id: int, person_id: int) -> None:
-        """Record that a face is not this person (it stays where it is); never offered again
-        and never grouped with them by a re-cluster."""
-        self.apply("Not this person", Change(rejections={(face_id, person_id): True}))
+    def reject(self, face_id: int, *person_ids: int) -> None:
+        """Record that a face is none of these people (it stays where it is); never offered
+        again and never grouped with them by a re-cluster. One edit, whatever the count."""
+        label = "Not this person" if len(person_ids) == 1 else "None of these people"
+        self.apply(label, Change(rejections={(face_id, p): True for p in person_ids}))
 
     def _stored_name(self, person_id: int) -> str | None:
         state = self.catalog.person_state(person_id)

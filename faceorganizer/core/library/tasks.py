@@ -70,16 +70,16 @@ def review_list(
     asked: list[tuple[int, int | None, int | None]],
     answers: list[bool],
     reach: float | None,
-) -> tuple[float | None, list[tuple[int, int | None, int | None, float]]]:
+) -> tuple[float | None, list[tuple[int, int | None, int | None, float, tuple[int, ...]]]]:
     """The review's next questions (``review.next_questions``; ``reach`` None: the
-    first ones) as (person, face or None, other person or None, distance), closest first,
-    and the reach they came from; plain tuples, so the window does not import the
-    clustering code."""
+    first ones) as (person, face or None, other person or None, distance, more people the
+    face or the other person may be), closest first, and the reach they came from; plain
+    tuples, so the window does not import the clustering code."""
     from faceorganizer.core.library.review import PAIR_BAND, key_of, next_questions
 
     with _open(catalog_path, readonly=True) as catalog:
         reach, questions = next_questions(catalog, set(asked), answers, reach or PAIR_BAND)
-        return reach, [(*key_of(q), q.distance) for q in questions]
+        return reach, [(*key_of(q), q.distance, q.others) for q in questions]
 
 
 def map_layout(catalog_path: str, final: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:

@@ -1,8 +1,9 @@
 """The review: one near-miss question at a time, answered with one key.
 
 The grouping keeps faces apart when they are close but not close enough; the review asks
-about those (core ``review.review_queue``): "Is this X?" about a face left alone, "Are
-these the same person?" about two groups the merge kept apart. The face a question means
+about those (core ``review.review_queue``): "Is this X?" about a face left alone, "Who is
+this?" when it looks like several people (one numbered button each, N for none of them),
+"Are these the same person?" about two groups the merge kept apart. The face a question means
 is shown boxed on a wider crop of its photo, so a photo of two people side by side is
 never ambiguous. Every answer is applied at once as its own undoable edit, so closing
 the dialog half-way loses nothing. The dialog reads the library only through the
@@ -36,19 +37,29 @@ from faceorganizer.wording import count
 
 CONTEXT = 1.5  # the crop reaches this many face widths beyond the face on each side
 PHOTO_SIDE = 1600  # decoded photo's long side: a crop of it fills the question's canvas
+CHOICES = 4  # people a question offers at most: core review.CHOICES
 
 
 class Question(NamedTuple):
-    """``face_id`` set: "Is this face person_id?"; ``other_id`` set: "Are person_id and
-    other_id the same person?" (person_id is the larger group)."""
+    """``face_id`` set: "Is this face person_id?", or with ``others`` "Who is this?"
+    (person_id or one of others); ``other_id`` set: "Are person_id and other_id the same
+    person?" (person_id is the larger group)."""
 
     person_id: int
     face_id: int | None
     other_id: int | None
     distance: float
+    others: tuple[int, ...] = ()
+
+    @property
+    def choices(self) -> tuple[int, ...]:
+        """The people a face question offers (a pair question: its larger group)."""
+        return (self.person_id, *self.others)
 
 
-Answer = Callable[[Question, bool], None]  # True: yes, the same person; False: no
+# The answer: who the question's face (or a pair's other group) is, one of the question's
+# choices (the dialog passes the question as shown: the people still there); None: none
+Answer = Callable[[Question, int | None], None]
 # LibraryController.read: call(library) in its worker, then a callback on the GUI thread
 Read = Callable[
     [Callable[[jobs.Library], Any], Callable[[Any], None], Callable[[BaseException], None]], None
@@ -68,7 +79,7 @@ class ReviewDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Is this them?")
-        self.resize(1000, 400)
+        self.resize(1000, 520)
         self.read, self.thumbs, self.answer = read, thumbs, answer
         self.queue: list[Question] = []
         self.position = 0
@@ -80,7 +91,8 @@ class ReviewDialog(QDialog):
         add_intro(
             layout,
             "The grouping kept these apart, but each looks like someone. "
-            "Answer with the buttons or the keys Y, N and S; every answer can be undone.",
+            "Answer with the buttons or the keys Y, N and S (1 to 4 to pick a person); "
+            "every answer can be undone.",
         )
         self.question = QLabel("Looking for questions to ask…")
         font = self.question.font()
@@ -94,14 +106,11 @@ class ReviewDialog(QDialog):
         self.photo.message = ""
         row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
         right = QVBoxLayout()
-        self.caption = QLabel()
-        right.addWidget(self.caption)
-        self.person = _strip_label()
-        right.addWidget(self.person)
-        self.other_caption = QLabel()
-        right.addWidget(self.other_caption)
-        self.other = _strip_label()
-        right.addWidget(self.other)
+        self.rows = [_Row(self) for _ in range(CHOICES + 1)]  # + a pair's other
+        for k, group in enumerate(self.rows):
+            group.pick.clicked.connect(lambda _=False, k=k: self._pick(k))
+            right.addLayout(group.line)
+            right.addWidget(group.strip)
         right.addStretch(1)
         row.addLayout(right, 1)
         layout.addLayout(row, 1)
@@ -123,7 +132,8 @@ class ReviewDialog(QDialog):
         self.catalog_path = catalog_path
         self._asked: int | None = None  # the face whose photo is shown
         self._boxes: list[tuple[tuple[float, ...], bool]] = []  # its photo's faces: box, asked
-        self._strips: tuple[list[int], list[int]] = ([], [])  # faces of the two groups shown
+        self._strips: tuple[list[int], ...] = ()  # faces of the groups shown
+        self.shown: Question | None = None  # the current question as shown: who is still there
         thumbs.ready.connect(self._draw_strips)
         self._task: Task | None = run_task(
             jobs.review_job(catalog_path), self, on_result=self._loaded, on_error=self._failed
@@ -136,7 +146,7 @@ class ReviewDialog(QDialog):
         return button
 
     def _enable(self, on: bool) -> None:
-        for button in (self.yes, self.no, self.skip):
+        for button in (self.yes, self.no, self.skip, *(r.pick for r in self.rows)):
             button.setEnabled(on)
 
     def _loaded(self, found: tuple[float | None, list[jobs.ReviewRow]]) -> None:
@@ -184,36 +194,60 @@ class ReviewDialog(QDialog):
         self.position, self.loading = step.position, False
         q = self.current()
         self._enable(q is not None)
-        for label in (self.person, self.caption, self.other, self.other_caption, self.progress):
-            label.clear()
+        self.progress.clear()
         self._strips = step.faces
+        self.shown = None
         if (q is None or step.asked is None) and self.reach is not None:
+            self._show_rows(q, step)
             self._ask_for_more()
             return
         if q is None or step.asked is None:
+            self._show_rows(q, step)
             self.photo.image = QImage()
             self.photo.update()
             done = "No more questions." if self.queue else "Nothing to ask: no near misses."
             self.question.setText(done)
             return
-        name, other_name = step.names
-        faces, others = step.faces
-        self.caption.setText(f"{name}: {count(len(faces), 'face')}")
+        offered = step.people if q.other_id is None else step.people[:-1]
+        self.shown = q._replace(person_id=offered[0], others=offered[1:])  # those still there
+        choose = self._show_rows(q, step)
         if q.other_id is None:
-            self.question.setText(f"Is this {name}?")
+            self.question.setText("Who is this?" if choose else f"Is this {step.names[0]}?")
+        elif choose:
+            self.question.setText(f"Who is {step.names[-1]}?")
         else:
-            self.question.setText(f"Are {name} and {other_name} the same person?")
-            self.other_caption.setText(f"{other_name}: {count(len(others), 'face')}")
+            self.question.setText(f"Are {step.names[0]} and {step.names[1]} the same person?")
         self._draw_strips()
         self._show_photo(step.asked)
         self.progress.setText(f"{self.position + 1} of {len(self.queue)}")
 
+    def _show_rows(self, q: Question | None, step: jobs.ReviewStep) -> bool:
+        """One row per group shown: its name, face count and faces; numbered buttons
+        when the face (or a pair's other group, the last row) may be one of several
+        people (True), else Yes and No answer."""
+        offered = len(step.people) - (q is not None and q.other_id is not None)
+        choose = offered > 1
+        for k, group in enumerate(self.rows):
+            group.strip.clear()
+            shown = k < len(step.people)
+            text = f"{step.names[k]}: {count(len(step.faces[k]), 'face')}" if shown else ""
+            pick = choose and k < offered
+            group.pick.setText(f"{k + 1}: {text}" if pick else "")
+            group.pick.setShortcut(str(k + 1))  # after the text, which resets it
+            group.caption.setText("" if pick else text)
+            group.pick.setVisible(pick)
+            group.caption.setVisible(shown and not pick)
+        self.yes.setVisible(not choose)
+        self.no.setText("&None of them" if choose else "&No")
+        self.no.setShortcut("N")
+        return choose
+
     def _draw_strips(self) -> None:
         """The groups' faces (again when thumbnails arrive: they load in the background)."""
         dpr = self.devicePixelRatioF()
-        for label, faces in zip((self.person, self.other), self._strips, strict=True):
+        for group, faces in zip(self.rows, self._strips, strict=False):
             if faces:
-                label.setPixmap(QPixmap(face_strip(self.thumbs, faces, 72, dpr)))
+                group.strip.setPixmap(QPixmap(face_strip(self.thumbs, faces, 64, dpr)))
 
     def _show_photo(self, face_id: int) -> None:
         """The asked face boxed on a crop of its photo ``CONTEXT`` face widths wider; the
@@ -274,10 +308,20 @@ class ReviewDialog(QDialog):
         self.photo.update()
 
     def _answer(self, yes: bool) -> None:
-        q = self.current()
+        """Yes: the face is the person asked about (the pair is one person); No: none."""
+        if self.shown is not None:
+            self._give(self.shown.person_id if yes else None)
+
+    def _pick(self, row: int) -> None:
+        """A numbered button: the face is the person of that row."""
+        if self.shown is not None and row < len(self.shown.choices):
+            self._give(self.shown.choices[row])
+
+    def _give(self, person: int | None) -> None:
+        q = self.shown
         if q is not None and not self.loading:
-            self.answer(q, yes)
-            self.answers.append(yes)
+            self.answer(q, person)
+            self.answers.append(person is not None)
             self._next()
 
     def _next(self) -> None:
@@ -292,6 +336,21 @@ class ReviewDialog(QDialog):
                 task.cancel()
                 task.wait()  # a thread must not outlive the dialog that owns it
         super().done(result)
+
+
+class _Row:
+    """One group a question shows: its caption (a numbered button when the face may be
+    one of several people) and a strip of its faces."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.line = QHBoxLayout()
+        self.pick = QPushButton(parent)
+        self.pick.setVisible(False)
+        self.caption = QLabel(parent)
+        self.line.addWidget(self.pick)
+        self.line.addWidget(self.caption)
+        self.line.addStretch(1)
+        self.strip = _strip_label()
 
 
 def _strip_label() -> QLabel:
