@@ -153,23 +153,24 @@ def question_is_open(catalog: Catalog, question: Question) -> bool:
 def test_review_reads_in_the_worker_and_waits_while_it_loads(
     qtbot, library: MainWindow, catalog: Catalog
 ) -> None:
-    """Answer every question with Y as a user does: after each key the buttons wait for
-    the next question, read after the answer is written, so none the answers settled is
-    asked; the GUI thread opens no catalog."""
+    """Answer every question with Y (1 for "Who is this?": the first person offered) as
+    a user does: after each key the buttons wait for the next question, read after the
+    answer is written, so none the answers settled is asked; the GUI thread opens no
+    catalog."""
     win = library
     recluster(catalog, threshold=0.5)  # a tighter grouping leaves near misses to ask about
     earlier = len(undo_labels(catalog))
     seen: dict[str, list] = {"asked": [], "open": [], "loading": [], "texts": [], "width": []}
     deadline = time.monotonic() + 120
-    pressed: list[bool] = []  # Y was pressed; its click is still to come (animated)
+    pressed: list[Qt.Key] = []  # the key pressed; its click is still to come (animated)
 
     def after_yes() -> None:  # connected after the dialog's own slot: the state it left
         dialog = win.commands.review_dialog
         seen["loading"].append(
             (dialog.loading, dialog.yes.isEnabled(), dialog.progress.text(), dialog.current())
         )
-        pressed.clear()
-        QTest.keyClick(dialog, Qt.Key.Key_Y)  # a second press while loading answers nothing
+        key = pressed.pop()
+        QTest.keyClick(dialog, key)  # a second press while loading answers nothing
 
     def drive() -> None:
         dialog = win.commands.review_dialog
@@ -179,7 +180,7 @@ def test_review_reads_in_the_worker_and_waits_while_it_loads(
             elif dialog is not None:
                 dialog.reject()
             return
-        question = dialog.current()
+        question = dialog.shown  # the people still there
         if question is None or len(seen["asked"]) == 6:
             seen["texts"].append(dialog.question.text())
             dialog.accept()
@@ -190,11 +191,12 @@ def test_review_reads_in_the_worker_and_waits_while_it_loads(
             return
         if not seen["asked"]:
             dialog.yes.clicked.connect(after_yes)
+            dialog.rows[0].pick.clicked.connect(after_yes)
         seen["asked"].append(question)
         seen["open"].append(question_is_open(catalog, question))
         seen["width"].append(dialog.width())
-        pressed.append(True)
-        QTest.keyClick(dialog, Qt.Key.Key_Y)
+        pressed.append(Qt.Key.Key_Y if dialog.yes.isVisible() else Qt.Key.Key_1)
+        QTest.keyClick(dialog, pressed[-1])
         QTimer.singleShot(20, drive)
 
     _watching.append(True)

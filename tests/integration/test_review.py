@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faceorganizer.config import DEFAULT_THRESHOLD, Settings
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.library.people import recluster
 from faceorganizer.core.library.review import (
+    CHOICE_REACH,
+    CHOICES,
     MAX_REACH,
     PAIR_BAND,
     REACH_STEP,
@@ -240,9 +243,9 @@ def test_split_people_are_asked_first_and_the_answers_reach_the_goal(
     assert e2e_bcubed(catalog) >= after
 
 
-def test_the_review_looks_further_while_the_answers_are_mostly_yes() -> None:
-    assert further(PAIR_BAND, [True] * 6 + [False] * 4) == PAIR_BAND + REACH_STEP
-    assert further(PAIR_BAND, [True] * 5 + [False] * 5) is None  # half: stop
+def test_the_review_looks_further_while_enough_answers_are_yes() -> None:
+    assert further(PAIR_BAND, [True] * 4 + [False] * 6) == PAIR_BAND + REACH_STEP
+    assert further(PAIR_BAND, [True] * 3 + [False] * 7) is None  # under YES_SHARE: stop
     assert further(PAIR_BAND, [True] * (RECENT - 1)) is None  # too few to tell
     assert further(PAIR_BAND, [False] * 20 + [True] * RECENT) is not None  # the last ones count
     assert further(MAX_REACH, [True] * RECENT) is None
@@ -272,3 +275,53 @@ def test_an_unsorted_face_is_offered_a_small_group(catalog: Catalog) -> None:
     editor.not_this_person([third])  # unsorted, and never offered the rest of them
     offered = {q.person_id for q in review_suggestions(catalog) if q.face_id == third}
     assert offered == {pair}
+
+
+def test_who_is_this_offers_the_next_nearest_people(catalog: Catalog) -> None:
+    """faces-dev: face questions offer up to CHOICES people, the asked person first, then
+    the next by average linkage within CHOICE_REACH past the threshold, never one the face
+    was rejected from or one already in its photo; the pair questions about one group are
+    one question with its candidate groups, each larger than it."""
+    queue = review_queue(catalog)
+    photo = dict(catalog.db.execute("SELECT id, file_id FROM faces").fetchall())
+    ids, files, vectors = catalog.embeddings()
+    vector = {int(f): v.astype(np.float64) for f, v in zip(ids.tolist(), vectors, strict=True)}
+
+    def linkage(face: int, person: int) -> float:
+        members = np.array([vector[f] for f in catalog.faces_of_person(person)])
+        return float(np.sqrt(((members - vector[face]) ** 2).sum(axis=1).mean()))
+
+    faces = [q for q in queue if isinstance(q, Suggestion)]
+    assert sum(len(q.choices) > 1 for q in faces) >= 5
+    limit = DEFAULT_THRESHOLD["chinese-whispers"] + CHOICE_REACH
+    for q in faces:
+        assert len(set(q.choices)) == len(q.choices) <= CHOICES
+        distances = [linkage(q.face_id, p) for p in q.others]
+        assert distances == sorted(distances) and all(d < limit for d in distances)
+        for p in q.choices:
+            assert photo[q.face_id] not in {photo[f] for f in catalog.faces_of_person(p)}
+    pairs = [q for q in queue if isinstance(q, PairSuggestion)]
+    assert any(q.others for q in pairs)
+    about: dict[int, list[PairSuggestion]] = {}
+    for q in pairs:
+        size = len(catalog.faces_of_person(q.other_id))
+        assert all(len(catalog.faces_of_person(p)) >= size for p in q.choices)
+        about.setdefault(q.other_id, []).append(q)
+    for folded in about.values():  # a second question about a group: the first was full
+        assert all(len(q.choices) == CHOICES for q in folded[:-1])
+
+
+def test_none_of_them_is_one_edit_that_every_regroup_keeps(catalog: Catalog) -> None:
+    """ "None of them" rejects the face from every person offered in one undoable edit:
+    the review offers it none of them again, and a regroup puts it in none of them."""
+    q = next(q for q in review_queue(catalog) if isinstance(q, Suggestion) and q.others)
+    editor = Editor(catalog)
+    editor.reject(q.face_id, *q.choices)
+    assert editor.undo_label() == "None of these people"
+    assert {(q.face_id, p) for p in q.choices} <= set(catalog.rejections())
+    offered = [s for s in review_queue(catalog) if isinstance(s, Suggestion)]
+    assert all(set(s.choices).isdisjoint(q.choices) for s in offered if s.face_id == q.face_id)
+    recluster(catalog)
+    assert catalog.assignments()[q.face_id][0] not in q.choices
+    editor.undo()
+    assert set(catalog.rejections()).isdisjoint({(q.face_id, p) for p in q.choices})

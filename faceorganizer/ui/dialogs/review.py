@@ -37,7 +37,9 @@ from faceorganizer.wording import count
 
 CONTEXT = 1.5  # the crop reaches this many face widths beyond the face on each side
 PHOTO_SIDE = 1600  # decoded photo's long side: a crop of it fills the question's canvas
-CHOICES = 4  # people a question offers at most: core review.CHOICES
+CHOICES = 6  # people a question offers at most: core review.CHOICES
+STRIP = 56  # face side in a group's row: seven rows fit a 768-px screen
+CAPTION = 210  # width of a row's name and count (or its button)
 
 
 class Question(NamedTuple):
@@ -79,7 +81,7 @@ class ReviewDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Is this them?")
-        self.resize(1000, 520)
+        self.resize(1100, 560)
         self.read, self.thumbs, self.answer = read, thumbs, answer
         self.queue: list[Question] = []
         self.position = 0
@@ -91,7 +93,7 @@ class ReviewDialog(QDialog):
         add_intro(
             layout,
             "The grouping kept these apart, but each looks like someone. "
-            "Answer with the buttons or the keys Y, N and S (1 to 4 to pick a person); "
+            "Answer with the buttons or the keys Y, N and S (1 to 6 to pick a person); "
             "every answer can be undone.",
         )
         self.question = QLabel("Looking for questions to ask…")
@@ -110,7 +112,6 @@ class ReviewDialog(QDialog):
         for k, group in enumerate(self.rows):
             group.pick.clicked.connect(lambda _=False, k=k: self._pick(k))
             right.addLayout(group.line)
-            right.addWidget(group.strip)
         right.addStretch(1)
         row.addLayout(right, 1)
         layout.addLayout(row, 1)
@@ -132,7 +133,7 @@ class ReviewDialog(QDialog):
         self.catalog_path = catalog_path
         self._asked: int | None = None  # the face whose photo is shown
         self._boxes: list[tuple[tuple[float, ...], bool]] = []  # its photo's faces: box, asked
-        self._strips: tuple[list[int], ...] = ()  # faces of the groups shown
+        self._strips: list[list[int]] = []  # faces of the groups shown, row by row
         self.shown: Question | None = None  # the current question as shown: who is still there
         thumbs.ready.connect(self._draw_strips)
         self._task: Task | None = run_task(
@@ -195,7 +196,6 @@ class ReviewDialog(QDialog):
         q = self.current()
         self._enable(q is not None)
         self.progress.clear()
-        self._strips = step.faces
         self.shown = None
         if (q is None or step.asked is None) and self.reach is not None:
             self._show_rows(q, step)
@@ -223,20 +223,24 @@ class ReviewDialog(QDialog):
 
     def _show_rows(self, q: Question | None, step: jobs.ReviewStep) -> bool:
         """One row per group shown: its name, face count and faces; numbered buttons
-        when the face (or a pair's other group, the last row) may be one of several
+        when the face (or a pair's other group, shown first) may be one of several
         people (True), else Yes and No answer."""
         offered = len(step.people) - (q is not None and q.other_id is not None)
         choose = offered > 1
+        order = list(range(len(step.people)))
+        if choose and offered < len(order):  # "Who is X?": X above the groups offered
+            order = [order[-1], *order[:-1]]
+        self._strips = [step.faces[i] for i in order]
         for k, group in enumerate(self.rows):
             group.strip.clear()
-            shown = k < len(step.people)
-            text = f"{step.names[k]}: {count(len(step.faces[k]), 'face')}" if shown else ""
-            pick = choose and k < offered
-            group.pick.setText(f"{k + 1}: {text}" if pick else "")
-            group.pick.setShortcut(str(k + 1))  # after the text, which resets it
-            group.caption.setText("" if pick else text)
-            group.pick.setVisible(pick)
-            group.caption.setVisible(shown and not pick)
+            i = order[k] if k < len(order) else None
+            text = "" if i is None else f"{step.names[i]}: {count(len(step.faces[i]), 'face')}"
+            group.person = step.people[i] if choose and i is not None and i < offered else None
+            group.pick.setText(f"{i + 1}: {text}" if group.person is not None else "")
+            group.pick.setShortcut(str(i + 1) if group.person is not None else "")
+            group.caption.setText("" if group.person is not None else text)
+            group.pick.setVisible(group.person is not None)
+            group.caption.setVisible(i is not None and group.person is None)
         self.yes.setVisible(not choose)
         self.no.setText("&None of them" if choose else "&No")
         self.no.setShortcut("N")
@@ -246,8 +250,7 @@ class ReviewDialog(QDialog):
         """The groups' faces (again when thumbnails arrive: they load in the background)."""
         dpr = self.devicePixelRatioF()
         for group, faces in zip(self.rows, self._strips, strict=False):
-            if faces:
-                group.strip.setPixmap(QPixmap(face_strip(self.thumbs, faces, 64, dpr)))
+            group.strip.setPixmap(QPixmap(face_strip(self.thumbs, faces, STRIP, dpr)))
 
     def _show_photo(self, face_id: int) -> None:
         """The asked face boxed on a crop of its photo ``CONTEXT`` face widths wider; the
@@ -313,9 +316,10 @@ class ReviewDialog(QDialog):
             self._give(self.shown.person_id if yes else None)
 
     def _pick(self, row: int) -> None:
-        """A numbered button: the face is the person of that row."""
-        if self.shown is not None and row < len(self.shown.choices):
-            self._give(self.shown.choices[row])
+        """A numbered button: the face (or group) is the person of that row."""
+        person = self.rows[row].person
+        if self.shown is not None and person is not None:
+            self._give(person)
 
     def _give(self, person: int | None) -> None:
         q = self.shown
@@ -339,18 +343,21 @@ class ReviewDialog(QDialog):
 
 
 class _Row:
-    """One group a question shows: its caption (a numbered button when the face may be
-    one of several people) and a strip of its faces."""
+    """One group a question shows, on one line: its caption (a numbered button when the
+    face may be one of several people), then a strip of its faces."""
 
     def __init__(self, parent: QWidget) -> None:
+        self.person: int | None = None  # whom its button answers
         self.line = QHBoxLayout()
         self.pick = QPushButton(parent)
         self.pick.setVisible(False)
         self.caption = QLabel(parent)
-        self.line.addWidget(self.pick)
-        self.line.addWidget(self.caption)
-        self.line.addStretch(1)
+        for label in (self.pick, self.caption):
+            label.setFixedWidth(CAPTION)  # the strips line up
+            self.line.addWidget(label, 0, Qt.AlignmentFlag.AlignVCenter)
         self.strip = _strip_label()
+        self.strip.setFixedHeight(STRIP)
+        self.line.addWidget(self.strip, 1)
 
 
 def _strip_label() -> QLabel:
