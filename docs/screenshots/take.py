@@ -164,9 +164,10 @@ def main() -> int:
         save(split, "split")
         split.close()
 
-        # the first question of each kind ("Is this X?", "Are these the same person?")
+        # the first question of each kind: about a face ("Is this X?" / "Who is this?"),
+        # about a group ("Are these the same person?" / "Who is X?")
         read = window.controller.read
-        review = ReviewDialog(catalog_path, read, window.thumbs, lambda q, yes: None, window)
+        review = ReviewDialog(catalog_path, read, window.thumbs, lambda q, who: None, window)
         review.show()
         shots = {False: "review", True: "review-pair"}
         while shots:
