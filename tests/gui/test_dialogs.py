@@ -190,8 +190,8 @@ def test_review_reads_in_the_worker_and_waits_while_it_loads(
             QTimer.singleShot(20, drive)
             return
         if not seen["asked"]:
-            dialog.yes.clicked.connect(after_yes)
-            dialog.rows[0].pick.clicked.connect(after_yes)
+            for button in (dialog.yes, *(row.pick for row in dialog.rows)):
+                button.clicked.connect(after_yes)
         seen["asked"].append(question)
         seen["open"].append(question_is_open(catalog, question))
         seen["width"].append(dialog.width())
