@@ -20,11 +20,12 @@ from faceorganizer.config import Settings
 from faceorganizer.core.library import runtime, tasks
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog, default_person_name
-from faceorganizer.ui.widgets.item_models import Row, load_people
+from faceorganizer.ui.widgets.item_models import Row, load_people, update_people
 from faceorganizer.ui.workers import call_job
 
 Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
+MAX_TOUCHED = 1000  # people an edit may touch before reading them all is as quick
 
 
 def scan_job(
@@ -63,6 +64,7 @@ class Library:
     editor: Editor
     unrecorded: Settings | None = None
     missing: tuple[tuple[int, ...], frozenset[int]] = ((), frozenset())  # files, their faces
+    tiles: tuple[bool, list[Row]] | None = None  # the people last read (show hidden?, rows)
 
     @classmethod
     def open(cls, path: Path, root: Path | None, unrecorded: Settings | None = None) -> Library:
@@ -112,11 +114,24 @@ def read_missing(library: Library) -> tuple[tuple[int, ...], frozenset[int]]:
     return library.missing
 
 
+def read_people(library: Library, show_hidden: bool) -> list[Row]:
+    """The person tiles: after edits alone, only the people they touched are read
+    again; after any other write (a scan, a regroup, another app), all of them."""
+    touched = library.editor.take_touched()
+    last = library.tiles
+    if touched is None or last is None or last[0] != show_hidden or len(touched) > MAX_TOUCHED:
+        rows = load_people(library.catalog, show_hidden)
+    else:
+        rows = update_people(last[1], library.catalog, show_hidden, touched)
+    library.tiles = show_hidden, rows
+    return rows
+
+
 def read_snapshot(library: Library, show_hidden: bool, map_ids: np.ndarray | None) -> Snapshot:
     catalog = library.catalog
     missing, missing_faces = read_missing(library)
     return Snapshot(
-        load_people(catalog, show_hidden),
+        read_people(library, show_hidden),
         catalog.given_names(),
         catalog.usable_face_count(),
         catalog.errors(),

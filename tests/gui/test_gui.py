@@ -34,7 +34,7 @@ from faceorganizer.ui import jobs
 from faceorganizer.ui.browser import MapSelection, PersonFaces
 from faceorganizer.ui.controller import Activity, ScanStage
 from faceorganizer.ui.main_window import MainWindow
-from faceorganizer.ui.widgets.item_models import PERSON_MIME, encode_ids
+from faceorganizer.ui.widgets.item_models import PERSON_MIME, encode_ids, load_people
 
 SCAN_TIMEOUT_MS = 240_000
 
@@ -450,6 +450,48 @@ def test_no_edit_is_lost_when_the_app_quits_right_after(qtbot, library: MainWind
     assert catalog.person(a.id).faces == a.faces + b.faces
     assert catalog.person(a.id).name == "Kept"
     assert "Rename" in (catalog_undo_label(catalog) or "")
+
+
+def test_tiles_read_after_edits_match_a_full_read_and_see_other_writers(
+    qtbot, library: MainWindow, catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+):
+    """After an edit the worker reads only the people it touched; the tiles still equal
+    a full read of the catalog, and a write from another connection meanwhile (another
+    app, a CLI script) makes it read everyone, so that write shows too."""
+    from faceorganizer.core.library.edits import Editor
+
+    win = library
+    partial: list[int] = []
+    update = jobs.update_people
+    monkeypatch.setattr(
+        jobs, "update_people", lambda rows, *a: partial.append(len(rows)) or update(rows, *a)
+    )
+
+    def settled() -> list:
+        qtbot.waitUntil(lambda: win.controller.pending() == 0, timeout=30_000)
+        qtbot.waitUntil(lambda: not win.controller.refreshing(), timeout=30_000)
+        return win.people.model.rows()
+
+    a, b, c, d, e, f, g = catalog.persons()[:7]
+    win.commands.merge_people([a.id, b.id], a.id)
+    win.commands.move_faces(catalog.faces_of_person(c.id)[:2], None)  # to Unknown
+    win.controller.edit(lambda editor: editor.split(catalog.faces_of_person(c.id)[:2]))
+    win.controller.edit(lambda editor: editor.not_a_face(catalog.faces_of_person(d.id)[:1]))
+    win.controller.edit(lambda editor: editor.set_hidden(e.id, True))
+    win.commands.undo()
+    win.commands.redo()
+    win.commands.undo()  # the hide: e is back, ordered among the others by its size
+    assert settled() == load_people(catalog, show_hidden=False)
+    assert partial, "every read after the first was a full one"
+
+    Editor(catalog).merge([f.id, g.id], f.id)  # another connection: the window's
+    Editor(catalog).rename(f.id, "Renamed Elsewhere")  # editor does not know of these
+    partial.clear()
+    win.commands.rename_person(c.id, "Renamed Here")
+    assert settled() == load_people(catalog, show_hidden=False)
+    assert win.people.model.entry(win.people.model.row_of(f.id)).title == "Renamed Elsewhere"
+    assert win.people.model.row_of(g.id) < 0
+    assert not partial  # the other writer was noticed: everyone was read again
 
 
 def catalog_undo_label(catalog: Catalog) -> str | None:

@@ -10,6 +10,8 @@ person. "Not this person" is otherwise a rejection that re-clustering honours.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from faceorganizer.core.store.catalog import Catalog
@@ -93,19 +95,54 @@ def _decode(text: str) -> Change:
     )
 
 
+def _people_in(*states: Change) -> set[int]:
+    """The people whose rows or faces these states set: what their writes change."""
+    people: set[int] = set()
+    for state in states:
+        people.update(state.persons)
+        people.update(person for person, _, _ in state.faces.values() if person is not None)
+    return people
+
+
 class Editor:
-    """Applies edits to a catalog and keeps the undo/redo log in it."""
+    """Applies edits to a catalog and keeps the undo/redo log in it.
+
+    It also notes which people its writes changed, so a view of all people can read
+    just those again (:meth:`take_touched`) instead of thousands of them per edit."""
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self._mark: tuple[int, int] | None = None  # catalog's change mark after the last note
+        self._touched: set[int] = set()
+
+    def take_touched(self) -> set[int] | None:
+        """The people this editor's writes changed since the last call, or None when
+        anything else wrote the catalog meanwhile (another connection, or this one
+        outside an edit), or on the first call: then every person may have changed."""
+        mark = self.catalog.change_mark()
+        touched = self._touched if mark == self._mark else None
+        self._mark, self._touched = mark, set()
+        return touched
+
+    @contextmanager
+    def _noting(self) -> Iterator[set[int]]:
+        """Around one write: the caller adds the people it changes to the set yielded;
+        they are noted as long as nothing but this editor wrote since the last note."""
+        chained = self._mark is not None and self.catalog.change_mark() == self._mark
+        people: set[int] = set()
+        yield people
+        if chained:
+            self._touched |= people
+            self._mark = self.catalog.change_mark()
 
     # ------------------------------------------------------------------ core
     def apply(self, label: str, change: Change, *, undoable: bool = True) -> int | None:
         """Write ``change`` and log it in one transaction; returns the edit id."""
-        with self.catalog.transaction():
+        with self._noting() as people, self.catalog.transaction():
             _clear_rejections_of_placements(self.catalog, change)
             _clear_rejections_of_deleted_persons(self.catalog, change)
             before = _read_state(self.catalog, change)
+            people |= _people_in(before, change)
             _write_state(self.catalog, change)
             if not undoable:
                 return None
@@ -131,8 +168,11 @@ class Editor:
         if last is None:
             return None
         edit_id, label, before, after = last
-        with self.catalog.transaction():
-            _write_state(self.catalog, _decode(after if undone else before))
+        new = _decode(after if undone else before)
+        with self._noting() as people, self.catalog.transaction():
+            # where the faces are now, not where the log says: a scan may have moved some
+            people |= _people_in(Change(faces=self.catalog.face_state(new.faces)), new)
+            _write_state(self.catalog, new)
             self.catalog.mark_edit(edit_id, not undone)
         return label
 

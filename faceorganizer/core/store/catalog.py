@@ -286,6 +286,13 @@ class Catalog:
     def close(self) -> None:
         self.db.close()
 
+    def change_mark(self) -> tuple[int, int]:
+        """Changes so far: (other connections' commits as ``PRAGMA data_version`` counts
+        them, rows this connection changed). Equal marks mean nothing was written in
+        between, so what was read before still holds."""
+        version = int(self.db.execute("PRAGMA data_version").fetchone()[0])
+        return version, self.db.total_changes
+
     def _rows_at_once(self, columns: str, query: str, args: Iterable[object] = ()) -> list[list]:
         """The rows of ``query`` (these ``columns`` of it) as one JSON value, in the
         query's order (an aggregate over an ordered subquery keeps it).
@@ -671,17 +678,26 @@ class Catalog:
             for person, name, hidden, n, cover in self.person_rows(include_hidden)
         ]
 
-    def person_rows(self, include_hidden: bool = False) -> list[list]:
+    def person_rows(
+        self, include_hidden: bool = False, only: Iterable[int] | None = None
+    ) -> list[list]:
         """:meth:`persons` as plain [id, name, hidden, faces, cover face] lists, for the
-        GUI's worker: every Python call per person there is time the window waits."""
+        GUI's worker: every Python call per person there is time the window waits.
+        ``only``: just these people (those an edit touched), not all of them."""
+        where = [] if include_hidden else ["p.hidden = 0"]
+        args: tuple[object, ...] = ()
+        if only is not None:
+            where.append("p.id IN (SELECT value FROM json_each(?))")
+            args = (_json_ids(only),)
         return self._rows_at_once(
             "id, name, hidden, n, cover",
             "SELECT p.id, p.name, p.hidden, COUNT(f.id) AS n, "
             "(SELECT id FROM faces WHERE person_id = p.id AND ignored = 0 "
             " ORDER BY score DESC, id LIMIT 1) AS cover "
             "FROM persons p JOIN faces f ON f.person_id = p.id AND f.ignored = 0 "
-            + ("" if include_hidden else "WHERE p.hidden = 0 ")
+            + (f"WHERE {' AND '.join(where)} " if where else "")
             + "GROUP BY p.id ORDER BY n DESC, p.id",
+            args,
         )
 
     def person(self, person_id: int) -> PersonSummary:

@@ -8,6 +8,7 @@ Drops on a person are turned into signals; the main window decides which edit th
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -59,18 +60,40 @@ def decode_ids(data: QByteArray | bytes) -> list[int]:
     return [int(i) for i in json.loads(bytes(data).decode() or "[]")]
 
 
-def load_people(catalog: Catalog, show_hidden: bool, unknown: bool = True) -> list[Row]:
+def load_people(catalog: Catalog, show_hidden: bool) -> list[Row]:
     """People largest first, then Unknown (faces without a person: new faces during a
     scan, faces taken out). Runs in a worker thread on big libraries."""
-    rows = [
+    return _person_tiles(catalog, show_hidden) + _unknown_tile(catalog)
+
+
+def update_people(
+    rows: list[Row], catalog: Catalog, show_hidden: bool, touched: set[int]
+) -> list[Row]:
+    """:func:`load_people` after edits that changed only the people ``touched``: theirs
+    are read again and put in place, the others kept from ``rows`` (that read). Reading
+    all 7,000 people of a 10⁵-face library after every edit held the worker on the GIL
+    the window needs for 26 ms."""
+    kept = [r for r in rows if r.person_id is not None and r.person_id not in touched]
+    for row in _person_tiles(catalog, show_hidden, touched):
+        bisect.insort(kept, row, key=_tile_order)
+    return kept + _unknown_tile(catalog)
+
+
+def _person_tiles(catalog: Catalog, show_hidden: bool, only: set[int] | None = None) -> list[Row]:
+    return [
         Row(person, name or default_person_name(person), bool(name), bool(hidden), n, cover)
-        for person, name, hidden, n, cover in catalog.person_rows(include_hidden=show_hidden)
+        for person, name, hidden, n, cover in catalog.person_rows(show_hidden, only)
     ]
-    if unknown:
-        count, cover = catalog.unknown_faces()
-        if cover is not None:
-            rows.append(Row(None, UNKNOWN_LABEL, False, False, count, cover))
-    return rows
+
+
+def _unknown_tile(catalog: Catalog) -> list[Row]:
+    count, cover = catalog.unknown_faces()
+    return [] if cover is None else [Row(None, UNKNOWN_LABEL, False, False, count, cover)]
+
+
+def _tile_order(row: Row) -> tuple[int, int]:
+    """Largest first, then by id: the order :meth:`Catalog.person_rows` gives."""
+    return -row.faces, row.person_id or 0
 
 
 class PeopleModel(QAbstractListModel):
