@@ -8,9 +8,11 @@ embeddings, Zipf-sized identities grouped by the real ``recluster``, thumbnails 
 from faces-dev's real faces, a cached map layout) and drives the real window (offscreen)
 through: open; scroll the people grid end to end; open the largest person and scroll its
 faces; merge the two largest, undo, redo; move 1,000 faces; rename and hide; open the
-map; a regroup preview; open the export dialog. A 5 ms timer notes how late it fires:
-its worst lateness during a step is that step's stall. Prints one JSON object,
-``{"max_stall_ms": ..., "steps": {name: ms}}`` (``--json``), or a table.
+map; a regroup preview; open the export dialog; the Split… preview of the largest person
+(it clusters the whole library in the helper process; how long it takes to show is
+``seconds.split_preview``). A 5 ms timer notes how late it fires: its worst lateness
+during a step is that step's stall. Prints one JSON object,
+``{"max_stall_ms": ..., "steps": {name: ms}, "seconds": {...}}`` (``--json``), or a table.
 
 The built library is kept in ``--workdir`` (keyed by size and seed); each run works on a
 fresh copy of it. Wall-clock figures; the machine's other load shows up in them.
@@ -233,10 +235,14 @@ def select_tiles(window: object, person_ids: list[int]) -> None:
         selection.select(window.browser.person_index(person), selection.SelectionFlag.Select)  # type: ignore[attr-defined]
 
 
-def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, float]:
-    """Each step as a user does it; returns its longest stall in ms."""
+def run_steps(
+    window: object, library: Path, meter: StallMeter
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Each step as a user does it; returns its longest stall in ms, and how long the
+    split preview took to show its groups (s)."""
     win = window  # untyped: the bench reads the window's public parts only
     stalls: dict[str, float] = {}
+    seconds: dict[str, float] = {}
     reader = Catalog(library, readonly=True)
 
     def step(name: str, action: Callable[[], None]) -> None:
@@ -317,6 +323,20 @@ def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, flo
         spin(0.3)
         win.export_dialog.reject()
 
+    def split_preview() -> None:
+        from faceorganizer.ui.dialogs.common import SplitDialog
+        from faceorganizer.ui.dialogs.regroup import split_threshold
+
+        person = reader.persons()[0]
+        threshold = split_threshold(win.controller.library_settings())
+        started = time.perf_counter()
+        dialog = SplitDialog(library, person.id, "the largest", win.thumbs, win, threshold)
+        dialog.show()
+        wait_until(lambda: dialog.status.text() != "Computing…", "the split preview")
+        seconds["split_preview"] = round(time.perf_counter() - started, 2)
+        spin(0.3)
+        dialog.reject()
+
     for name, action in (
         ("open", open_library),
         ("scroll_people", scroll_people),
@@ -327,10 +347,12 @@ def run_steps(window: object, library: Path, meter: StallMeter) -> dict[str, flo
         ("open_map", open_map),
         ("regroup_preview", regroup_preview),
         ("export_dialog", export_dialog),
+        ("split_preview", split_preview),
     ):
         step(name, action)
     reader.close()
-    return stalls
+    print(f"  split preview shown after {seconds['split_preview']:.1f} s", file=sys.stderr)
+    return stalls, seconds
 
 
 def run_scan(workdir: Path, folder: Path) -> dict[str, float]:
@@ -365,6 +387,7 @@ def main(argv: list[str] | None = None) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_DATA_HOME", str(workdir / "xdg"))
 
+    seconds: dict[str, float] = {}
     if args.scan:
         steps = run_scan(workdir, args.folder.resolve())
     else:
@@ -376,10 +399,12 @@ def main(argv: list[str] | None = None) -> None:
         fresh_copy(built, library)
         window = make_window(workdir)
         meter = StallMeter()
-        steps = run_steps(window, library, meter)
+        steps, seconds = run_steps(window, library, meter)
         window.close()  # type: ignore[attr-defined]
     load = os.getloadavg()[0]  # other work on the machine stretches every stall
     result = {"max_stall_ms": max(steps.values()), "steps": steps, "load_average": load}
+    if seconds:
+        result["seconds"] = seconds
     if args.json:
         print(json.dumps(result))
     else:
