@@ -171,7 +171,7 @@ class Editor:
         new = _decode(after if undone else before)
         with self._noting() as people, self.catalog.transaction():
             # where the faces are now, not where the log says: a scan may have moved some
-            people |= _people_in(Change(faces=self.catalog.face_state(new.faces)), new)
+            people |= self.catalog.persons_of_faces(new.faces) | _people_in(new)
             _write_state(self.catalog, new)
             self.catalog.mark_edit(edit_id, not undone)
         return label

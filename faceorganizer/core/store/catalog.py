@@ -594,6 +594,15 @@ class Catalog:
         )
         return {face: (person, locked, ignored) for face, person, locked, ignored in rows}
 
+    def persons_of_faces(self, face_ids: Iterable[int]) -> set[int]:
+        """The people these faces are in now (one row per person, not one per face)."""
+        rows = self.db.execute(
+            "SELECT DISTINCT person_id FROM faces WHERE person_id IS NOT NULL AND id IN "
+            "(SELECT value FROM json_each(?))",
+            (_json_ids(face_ids),),
+        )
+        return {int(r[0]) for r in rows}
+
     def assignments(self) -> dict[int, tuple[int | None, bool]]:
         """face id -> (person id, locked) for every face that is not ignored."""
         rows = self.db.execute("SELECT id, person_id, locked FROM faces WHERE ignored = 0")
