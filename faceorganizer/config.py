@@ -22,6 +22,10 @@ DEFAULT_THRESHOLD: dict[str, float] = {"chinese-whispers": 0.525, "dbscan": 0.45
 # Unsorted bin (see README: of the two-face groups the dev sets give, 88 % are one person,
 # so Immich's three would scatter real people).
 MIN_PERSON_FACES = 2
+# A face this turned (|yaw|, see vision.detect_yunet.yaw_of) is "turned": the scan also
+# describes it from a wider crop, and the grouping lets groups of such faces join their
+# person more readily (grouping.attach).
+TURNED_YAW = 0.2
 
 # "yunet": OpenCV Zoo's YuNet finds faces, frontal, turned, small and blurred; HOG checks
 # each, and faces it confirms keep HOG's box and dlib's points, the others YuNet's own

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faceorganizer.core.grouping.attach import TURNED_YAW
+from faceorganizer.config import TURNED_YAW
 from faceorganizer.core.vision.detect import iou
 from faceorganizer.core.vision.detect_cascade import CascadeDetector
 from faceorganizer.core.vision.detect_yunet import ARCFACE, YunetDetector, dlib_points, yaw_of

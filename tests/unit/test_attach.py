@@ -13,6 +13,7 @@ from faceorganizer.core.grouping.attach import (
     attach_small,
     unsorted,
 )
+from faceorganizer.core.grouping.cluster import cluster
 from faceorganizer.core.grouping.constraints import Constraints, prepare_constraints
 
 DIM = 16
@@ -186,3 +187,25 @@ def test_lone_faces_that_join_no_one_stay_noise():
     assert attach_groups(labels, x, 0.525, prepare_constraints(17, None))[-1] == -1
     labels[-1], x[-1, :2] = -1, (0.0, 0.3)
     assert attach_groups(labels, x, 0.525, prepare_constraints(17, None))[-1] == 0
+
+
+def test_groups_turned_vectors_the_descriptors_given_for_it():
+    """``cluster(turned_vectors=...)``: a group of turned faces joins judged by other
+    descriptors of the same faces (the app's wider crops); everything else reads the
+    embeddings.
+    A turned pair halfway between the people stays; described as near person 1, it joins
+    person 1, also when only the new faces are clustered (``previous``); a frontal pair is
+    judged by its embeddings alone."""
+    x, _ = with_group(*big_people(), at=0.5)
+    turned = np.r_[np.zeros(16, bool), True, True]
+    turned_vectors = x.copy()
+    turned_vectors[16:, 0], turned_vectors[16:, 1] = 1.0, 0.3
+    alone = cluster(x, turned=turned)
+    assert alone[16] == alone[17] and alone[16] not in (alone[0], alone[8])
+    labels = cluster(x, turned=turned, turned_vectors=turned_vectors)
+    assert (labels[16:] == labels[8]).all() and labels[8] != labels[0]
+    previous = cluster(x[:16])
+    again = cluster(x, turned=turned, turned_vectors=turned_vectors, previous=previous)
+    assert (again[16:] == again[8]).all()
+    frontal = cluster(x, turned=np.zeros(18, bool), turned_vectors=turned_vectors)
+    assert frontal[16] not in (frontal[0], frontal[8])

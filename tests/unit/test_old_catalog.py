@@ -55,6 +55,8 @@ def test_files_faces_and_people_survive(old_catalog: Catalog) -> None:
     face_ids, _, vectors = old_catalog.embeddings()
     assert face_ids.tolist() == list(range(1, 9)) and vectors.shape == (8, 128)
     assert np.isnan(old_catalog.yaws(face_ids)).all()  # found before faces had a yaw: unknown
+    # and before turned faces had a wider crop's descriptor: grouping reads their own
+    assert (old_catalog.wide_embeddings(face_ids, vectors) == vectors).all()
     assert old_catalog.dominant_model() == SFACE
     assert all(old_catalog.thumbnail(int(f)) for f in face_ids)
     assert old_catalog.person_names()[1] == "Barack Obama"
@@ -107,6 +109,7 @@ def _as_schema_4(catalog: Catalog, meta: dict[str, str], faces: bool) -> Path:
         if not faces:
             db.execute("DELETE FROM faces")
         db.execute("ALTER TABLE faces DROP COLUMN yaw")  # schema 6's
+        db.execute("ALTER TABLE faces DROP COLUMN wide_embedding")  # schema 7's
     db.execute("PRAGMA user_version = 4")
     db.close()
     return path

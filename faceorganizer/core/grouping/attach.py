@@ -124,9 +124,8 @@ def unsorted(labels: np.ndarray, prep: PreparedConstraints, min_faces: int) -> n
 
 # Grouping version 4: whole groups join by average linkage (attach_groups).
 GROUP_RATIO = 0.9  # a group of at most SMALL faces: the nearest cluster this much nearer
-TURNED_RATIO = 0.95  # a group of turned faces (TURNED_YAW): this much nearer ...
+TURNED_RATIO = 0.95  # a group of turned faces (config.TURNED_YAW): this much nearer ...
 TURNED_GROUP = 6  # ... with at most this many faces, joining a person of more
-TURNED_YAW = 0.2  # a face this turned (|yaw|, see vision.detect_yunet.yaw_of) is "turned"
 GROUP_REACH = 0.1  # linkage below threshold + GROUP_REACH (0.135: a stranger joins with dlib's)
 
 
@@ -136,6 +135,7 @@ def attach_groups(
     threshold: float,
     prep: PreparedConstraints,
     turned: np.ndarray | None = None,
+    turned_x: np.ndarray | None = None,
 ) -> np.ndarray:
     """``labels`` with small groups, and groups of turned faces, joined whole to the
     cluster nearest in average linkage (root mean square over all pairs of faces) when it
@@ -157,14 +157,22 @@ def attach_groups(
     turned groups gives cfp-dev 0.917 but precision 0.988; the rule for frontal faces
     (0.95) merged a stranger of faces-dev. With dlib's descriptors a reach of 0.135 let a
     one-photo stranger of faces-dev join a look-alike; 0.1 keeps SFace's numbers.
+
+    ``turned_x``: other descriptors of the same faces (None: ``x``) by which a group of
+    turned faces is judged, on both sides of each linkage; other groups are judged by
+    ``x``. Grouping version 5 passes turned faces' descriptors from a wider crop
+    (vision.embed_sface.WIDE_ZOOM): cfp-dev e2e BCubed F 0.912 -> 0.940 at the same
+    precision (0.996), the other sets within 0.001. Judging every group by them instead
+    cost DBSCAN faces-dev 0.989 -> 0.975 (a frontal group's second nearest moved).
     """
     labels = np.asarray(labels, np.int64).copy()
     noise = np.flatnonzero(labels < 0)
     first_lone = labels.max(initial=-1) + 1
     labels[noise] = first_lone + np.arange(noise.size)  # each lone face its own group
     turned = np.zeros(labels.size, bool) if turned is None else np.asarray(turned, bool)
+    turned_x = x if turned_x is None else turned_x
     for _ in range(ROUNDS):
-        moved = _group_pass(labels, x, threshold, prep, turned)
+        moved = _group_pass(labels, x, turned_x, threshold, prep, turned)
         if (moved == labels).all():
             break
         labels = moved
@@ -175,6 +183,7 @@ def attach_groups(
 def _group_pass(
     labels: np.ndarray,
     x: np.ndarray,
+    turned_x: np.ndarray,
     threshold: float,
     prep: PreparedConstraints,
     turned: np.ndarray,
@@ -184,7 +193,6 @@ def _group_pass(
     uniq, inv, sizes = np.unique(labels, return_inverse=True, return_counts=True)
     inv = inv.ravel()
     k = uniq.size
-    _, mean, spread = group_stats(inv, x, k)
     all_turned = np.bincount(inv, turned.astype(np.float64), minlength=k) == sizes
     anchored = np.bincount(inv, (prep.anchor_label >= 0).astype(np.float64), minlength=k) > 0
     group_turned = all_turned & (sizes <= TURNED_GROUP)
@@ -192,15 +200,12 @@ def _group_pass(
     targets = np.flatnonzero(sizes > SMALL)
     if movers.size == 0 or targets.size == 0:
         return labels
-    # linkage^2 = |mean_a - mean_b|^2 + spread_a + spread_b: the target's spread rides as
-    # one more coordinate, so an exact nearest-point search ranks the targets
-    pts = np.hstack([mean[targets], np.sqrt(spread[targets])[:, None]]).astype(np.float32)
-    q = np.hstack([mean[movers], np.zeros((movers.size, 1))]).astype(np.float32)
-    position = np.full(k, -1, np.int64)
-    position[targets] = np.arange(targets.size)
     m = min(CANDIDATES, targets.size)  # a mover that is a target sees one less: idx -1
-    idx, dist_sq = search_nearest(q, pts, m, q_self=position[movers])
-    dist = np.sqrt(np.maximum(dist_sq + spread[movers][:, None], 0.0))
+    idx = np.empty((movers.size, m), np.int64)
+    dist = np.empty((movers.size, m), np.float64)
+    for rows, vectors in ((~all_turned[movers], x), (all_turned[movers], turned_x)):
+        if rows.any():
+            idx[rows], dist[rows] = _linkages(vectors, inv, k, movers[rows], targets, m)
     photos = [set() for _ in range(k)]
     for group, photo in zip(inv.tolist(), prep.photo_of.tolist(), strict=True):
         photos[group].add(photo)
@@ -239,3 +244,25 @@ def _group_pass(
         forbidden[best] |= forbidden[group]
         moved[group] = received[best] = True
     return uniq[dest[inv]]
+
+
+def _linkages(
+    x: np.ndarray,
+    inv: np.ndarray,
+    k: int,
+    movers: np.ndarray,
+    targets: np.ndarray,
+    m: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each mover group's ``m`` nearest target groups (of the ``k`` groups ``inv`` puts
+    faces in) in average linkage (RMS over all pairs of faces, by ``x``): target
+    positions, nearest first, and linkages."""
+    _, mean, spread = group_stats(inv, x, k)
+    # linkage^2 = |mean_a - mean_b|^2 + spread_a + spread_b: the target's spread rides as
+    # one more coordinate, so an exact nearest-point search ranks the targets
+    pts = np.hstack([mean[targets], np.sqrt(spread[targets])[:, None]]).astype(np.float32)
+    q = np.hstack([mean[movers], np.zeros((movers.size, 1))]).astype(np.float32)
+    position = np.full(k, -1, np.int64)
+    position[targets] = np.arange(targets.size)
+    idx, dist_sq = search_nearest(q, pts, m, q_self=position[movers])
+    return idx, np.sqrt(np.maximum(dist_sq + spread[movers][:, None], 0.0))

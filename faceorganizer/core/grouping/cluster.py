@@ -63,6 +63,7 @@ class Rules:
     mutual: bool = True  # long links count only between mutual near neighbours (mutual_links)
     merge_gap: float = MERGE_GAP  # Chinese whispers links this far below the threshold
     merge_band: float = MERGE_BAND  # merges this close below it must be unambiguous
+    wide: bool = True  # groups of turned faces join judged by turned_vectors (version 5)
 
 
 def renumber(labels: np.ndarray) -> np.ndarray:
@@ -92,6 +93,7 @@ def cluster(
     previous: np.ndarray | None = None,
     rules: Rules = Rules(),
     turned: np.ndarray | None = None,
+    turned_vectors: np.ndarray | None = None,
 ) -> np.ndarray:
     """Cluster label per face (0 = largest cluster); -1 for a face that joined no one.
 
@@ -99,7 +101,9 @@ def cluster(
     cached ``knn(embeddings)`` result. The same inputs and seed give the same labels.
     ``rules``: the steps around the algorithm (:class:`Rules`); ``turned``: a bool per
     face (None: none is), the faces whose small groups join whole more readily
-    (:func:`attach_groups`).
+    (:func:`attach_groups`), judged by ``turned_vectors`` when ``rules.wide`` (one row
+    per face, None: ``embeddings``; the app passes turned faces' descriptors from a wider
+    crop).
     ``previous``: labels of the first faces from an earlier call with the same settings,
     the rest being new (see :func:`knn_update`); only the region the new faces reach is
     re-clustered (:func:`_touched_region`), the other faces keep their cluster.
@@ -112,8 +116,9 @@ def cluster(
         return np.empty(0, np.int64)
     t = DEFAULT_THRESHOLD[algorithm] if threshold is None else float(threshold)
     idx, dist = knn(x, seed=seed) if neighbors is None else neighbors
+    wide = x if turned_vectors is None or not rules.wide else as_embeddings(turned_vectors)
     if previous is None:
-        return _run(x, idx, dist, algorithm, t, prep, seed, rules, turned)
+        return _run(x, wide, idx, dist, algorithm, t, prep, seed, rules, turned)
     region = _touched_region(idx, dist, np.asarray(previous, np.int64), t, prep)
     sub = np.flatnonzero(region)
     local = np.full(x.shape[0], -1, np.int64)
@@ -124,7 +129,9 @@ def cluster(
     sub_prep = prepare_constraints(sub.size, restrict_constraints(constraints, sub, x.shape[0]))
     labels = np.r_[previous, np.full(x.shape[0] - len(previous), -1)].astype(np.int64)
     sub_turned = None if turned is None else np.asarray(turned, bool)[sub]
-    fresh = _run(x[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, rules, sub_turned)
+    fresh = _run(
+        x[sub], wide[sub], sub_idx, sub_dist, algorithm, t, sub_prep, seed, rules, sub_turned
+    )
     labels[sub] = np.where(fresh >= 0, fresh + labels.max(initial=-1) + 1, -1)
     return renumber(labels)
 
@@ -166,6 +173,7 @@ def whispers_threshold(threshold: float, gap: float = MERGE_GAP) -> float:
 
 def _run(
     x: np.ndarray,
+    wide: np.ndarray,
     idx: np.ndarray,
     dist: np.ndarray,
     algorithm: str,
@@ -181,6 +189,7 @@ def _run(
     ``threshold`` in average linkage are merged. Then the small clusters' faces attach
     and what is left too small becomes -1 (see :class:`Rules`). ``rules.mutual`` prunes
     the graph both algorithms link faces by; the merge and attach steps read all links.
+    ``wide``: the descriptors groups of turned faces join by (see :func:`cluster`).
     """
     links = mutual_links(idx, dist, MUTUAL_RANK[algorithm]) if rules.mutual else dist
     if algorithm == "chinese-whispers":
@@ -192,5 +201,5 @@ def _run(
     if rules.attach:
         labels = attach_small(labels, x, threshold, prep)
     if rules.groups:
-        labels = attach_groups(labels, x, threshold, prep, turned)
+        labels = attach_groups(labels, x, threshold, prep, turned, wide)
     return renumber(unsorted(labels, prep, rules.min_faces))

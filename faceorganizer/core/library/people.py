@@ -13,8 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, Settings
-from faceorganizer.core.grouping.attach import TURNED_YAW
+from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, TURNED_YAW, Settings
 from faceorganizer.core.grouping.cluster import MERGE_GAP_V2, Rules, cluster
 from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
@@ -86,13 +85,15 @@ def _labels_to_persons(
 # longer than MUTUAL_FROM only between mutual near neighbours (grouping.knn.mutual_links)
 # and Chinese whispers runs closer to the threshold (MERGE_GAP); merges just below the
 # threshold must be unambiguous (grouping.merge.MERGE_RATIO); 4: then small groups, and
-# groups of turned faces, join whole by average linkage (grouping.attach).
-GROUPING_VERSION = 4
+# groups of turned faces, join whole by average linkage (grouping.attach); 5: a group of
+# turned faces joins judged by their descriptors from a wider crop (embed_sface.WIDE_ZOOM).
+GROUPING_VERSION = 5
 _VERSION_2 = Rules(groups=False, mutual=False, merge_gap=MERGE_GAP_V2, merge_band=0.0)
 _VERSION_RULES = {
     1: replace(_VERSION_2, attach=False, min_faces=1),
     2: _VERSION_2,
     3: Rules(groups=False),
+    4: Rules(wide=False),
 }  # GROUPING_VERSION (and any other): Rules()
 GROUPING_KEY = "grouping"  # catalog meta: the grouping version the library was started with
 
@@ -131,8 +132,17 @@ def _cluster_all(
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
     rules = _VERSION_RULES.get(version, Rules())
     turned = np.abs(catalog.yaws(face_ids)) > TURNED_YAW if rules.groups else None
+    # a face scanned before schema 7 has no wide descriptor: its own stands in
+    wide = catalog.wide_embeddings(face_ids, vectors) if rules.groups and rules.wide else None
     labels = cluster(
-        vectors, algorithm, threshold, constraints, neighbors=neighbors, rules=rules, turned=turned
+        vectors,
+        algorithm,
+        threshold,
+        constraints,
+        neighbors=neighbors,
+        rules=rules,
+        turned=turned,
+        turned_vectors=wide,
     )
     return face_ids, constraints, labels
 

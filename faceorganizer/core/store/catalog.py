@@ -133,6 +133,11 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE faces ADD COLUMN yaw REAL;
     """,
+    # 7: a turned face's descriptor from a wider crop as well (NULL: not turned, or scanned
+    # before), which grouping version 5 joins groups of turned faces by.
+    """
+    ALTER TABLE faces ADD COLUMN wide_embedding BLOB;  -- float32 vector, same model
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -174,6 +179,7 @@ class FaceRecord:
     embedding: np.ndarray
     model: str
     yaw: float | None = None  # how far the face is turned (the detector's); None unknown
+    wide_embedding: np.ndarray | None = None  # a turned face's, from a wider crop; else None
 
 
 class PersonSummary(NamedTuple):
@@ -491,7 +497,8 @@ class Catalog:
             for face in faces:
                 cur = self.db.execute(
                     "INSERT INTO faces(file_id, x0, y0, x1, y1, score, landmarks, thumb, "
-                    "embedding, model, yaw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "embedding, model, yaw, wide_embedding) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         file_id,
                         *face.box,
@@ -501,6 +508,9 @@ class Catalog:
                         np.asarray(face.embedding, np.float32).tobytes(),
                         face.model,
                         face.yaw,
+                        None
+                        if face.wide_embedding is None
+                        else np.asarray(face.wide_embedding, np.float32).tobytes(),
                     ),
                 )
                 ids.append(int(cur.lastrowid or 0))
@@ -576,6 +586,19 @@ class Catalog:
         )
         # JSON keeps 15 digits: a yaw may move by 1e-16, nothing next to TURNED_YAW's 0.2
         return np.array([yaw for (yaw,) in rows], np.float64)  # None (SQL NULL) -> NaN
+
+    def wide_embeddings(self, face_ids: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+        """``vectors`` (these faces' embeddings, in their order) with each turned face's
+        replaced by its descriptor from a wider crop, where the scan made one."""
+        out = np.array(vectors, np.float32, copy=True)
+        index = {int(f): i for i, f in enumerate(face_ids)}
+        rows = self.db.execute(
+            "SELECT id, wide_embedding FROM faces WHERE wide_embedding IS NOT NULL"
+        )
+        for face, blob in rows:
+            if int(face) in index:
+                out[index[int(face)]] = np.frombuffer(blob, np.float32)
+        return out
 
     def dominant_model(self) -> str | None:
         row = self.db.execute(

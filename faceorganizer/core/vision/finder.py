@@ -10,15 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from faceorganizer.config import Settings
+import numpy as np
+
+from faceorganizer.config import TURNED_YAW, Settings
 from faceorganizer.core.store.catalog import FaceRecord
-from faceorganizer.core.vision.detect import Detector, HogDetector
+from faceorganizer.core.vision.detect import Detection, Detector, HogDetector
 from faceorganizer.core.vision.detect_cascade import CascadeDetector
 from faceorganizer.core.vision.detect_mtcnn import MtcnnDetector
 from faceorganizer.core.vision.detect_yunet import YunetDetector
 from faceorganizer.core.vision.embed import DlibEmbedder, Embedder
 from faceorganizer.core.vision.embed_onnx import OnnxEmbedder
-from faceorganizer.core.vision.embed_sface import SfaceEmbedder
+from faceorganizer.core.vision.embed_sface import WIDE_ZOOM, SfaceEmbedder
 from faceorganizer.core.vision.images import ImageError, face_thumbnail, load_photo
 from faceorganizer.core.vision.model_files import DLIB_RESNET, SFACE
 
@@ -65,8 +67,9 @@ class FaceFinder:
         photo = load_photo(path, self.settings.max_side)
         detections = self.detector.detect(photo.rgb, photo.scale)
         vectors = self.embedder.embed(photo.rgb, [d.landmarks for d in detections])
+        wide = self._wide_vectors(photo.rgb, detections)
         faces = []
-        for detection, vector in zip(detections, vectors, strict=True):
+        for detection, vector, wide_vector in zip(detections, vectors, wide, strict=True):
             box = tuple(v / photo.scale for v in detection.box)
             faces.append(
                 FaceRecord(
@@ -77,9 +80,27 @@ class FaceFinder:
                     embedding=vector,
                     model=self.embedder.model_id,
                     yaw=detection.yaw,
+                    wide_embedding=wide_vector,
                 )
             )
         return FileResult(faces, photo.original_size, None)
+
+    def _wide_vectors(
+        self, rgb: np.ndarray, detections: list[Detection]
+    ) -> list[np.ndarray | None]:
+        """SFace's descriptor from a wider crop (embed_sface.WIDE_ZOOM) of each turned
+        face, None for the others: one more pass of the network for a turned face only."""
+        wide: list[np.ndarray | None] = [None] * len(detections)
+        if not isinstance(self.embedder, SfaceEmbedder):
+            return wide
+        turned = [
+            i for i, d in enumerate(detections) if d.yaw is not None and abs(d.yaw) > TURNED_YAW
+        ]
+        if turned:
+            points = [detections[i].landmarks for i in turned]
+            for i, vector in zip(turned, self.embedder.embed(rgb, points, WIDE_ZOOM), strict=True):
+                wide[i] = vector
+        return wide
 
 
 _finder: FaceFinder | None = None
