@@ -17,7 +17,7 @@ from faceorganizer.core.library.review import MAX_REACH, Suggestion, review_queu
 from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 
-CFP_PEOPLE = 16  # of cfp-dev's 48: 224 photos, 12 faces the grouping leaves unsorted
+CFP_PEOPLE = 16  # of cfp-dev's 48: 224 photos, 8 faces the grouping leaves unsorted
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +52,9 @@ def cfp_catalog(faces_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Ca
 def test_turned_faces_find_their_person_among_the_choices(
     cfp_catalog: Catalog, bench: ModuleType
 ) -> None:
-    """Measured: of the 12 labeled faces asked about at the review's widest reach, the
-    nearest group is the person for 3 and one of the (up to six) choices for 10."""
+    """Measured (grouping version 5): of the 8 labeled faces asked about at the review's
+    widest reach, the nearest group is the person for 1 and one of the (up to six)
+    choices for 5 (version 4 left 12 unsorted here: 3 and 10)."""
     catalog = cfp_catalog
     truth = bench.Truth(catalog)
     asked = [
@@ -63,8 +64,8 @@ def test_turned_faces_find_their_person_among_the_choices(
     ]
     lead = sum(truth.who(catalog, q.person_id) == truth.label[q.face_id] for q in asked)
     right = sum(truth.label[q.face_id] in {truth.who(catalog, p) for p in q.choices} for q in asked)
-    assert len(asked) >= 10
-    assert right >= 9 and right >= lead + 5
+    assert len(asked) >= 6
+    assert right >= 4 and right >= lead + 3
 
 
 def test_faces_dev_reaches_the_goal_in_four_answers(catalog: Catalog, bench: ModuleType) -> None:
