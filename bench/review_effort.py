@@ -23,7 +23,8 @@ the app's code alone; only the answers read the labels.
   merges the two, "none of them" keeps X apart from every one offered
   (``Editor.keep_apart``).
 * A question about a face or a person without a label is skipped; it still counts as an
-  answer, as the user had to look at it.
+  answer, as the user had to look at it, and as a "no" for whether to look further (a
+  real user knows a stranger of a group photo is none of their people).
 
 Prints the end-to-end BCubed F (a labeled photo with no face, or whose face is in no
 person, is a cluster of its own) before any answer and after every 10, then a table over
@@ -150,7 +151,9 @@ def simulate(catalog: Catalog, name: str, max_answers: int) -> Run:
     print(f"answers {0:4d}  e2e BCubed F {run.curve[0]:.4f}")
     asked: set[Key] = set()
     bands: Counter[tuple[str, float, str]] = Counter()
-    said: list[bool] = []  # the yes and no answers: whether to look further
+    # the answers, whether to look further: a skip is a "no" there (the user skips what
+    # has no label: a stranger of a group photo, whom a real user knows is none of them)
+    said: list[bool] = []
     reach: float | None = PAIR_BAND
     while len(run.curve) <= max_answers:
         reach, fresh = next_questions(catalog, asked, said, reach)
@@ -163,8 +166,7 @@ def simulate(catalog: Catalog, name: str, max_answers: int) -> Run:
             if result == "stale":
                 continue
             run.tally[(kind, result)] += 1
-            if result != "skip":
-                said.append(result == "yes")
+            said.append(result == "yes")
             bands[(kind, min(int(q.distance * 40), 40) / 40, result)] += 1
             run.curve.append(truth.e2e_bcubed(catalog))
             if (len(run.curve) - 1) % 10 == 0:

@@ -246,7 +246,8 @@ def test_split_people_are_asked_first_and_the_answers_reach_the_goal(
 def test_the_review_looks_further_while_enough_answers_are_yes() -> None:
     assert further(PAIR_BAND, [True] * 4 + [False] * 6) == PAIR_BAND + REACH_STEP
     assert further(PAIR_BAND, [True] * 3 + [False] * 7) is None  # under YES_SHARE: stop
-    assert further(PAIR_BAND, [True] * (RECENT - 1)) is None  # too few to tell
+    assert further(PAIR_BAND, [False] * (RECENT - 1)) is not None  # too few to tell: on
+    assert further(PAIR_BAND, []) is not None  # nothing asked in the band
     assert further(PAIR_BAND, [False] * 20 + [True] * RECENT) is not None  # the last ones count
     assert further(MAX_REACH, [True] * RECENT) is None
 

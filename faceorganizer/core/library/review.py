@@ -63,11 +63,16 @@ YES_SHARE = 0.4
 
 def further(reach: float, answers: Sequence[bool]) -> float | None:
     """The reach to ask again with when the queue has run out, or None to stop:
-    ``answers`` are the user's yes (True) and no (False) answers so far, skips left out."""
+    ``answers`` are the user's yes (True) and no (False) answers so far, skips left out.
+    Fewer than RECENT answers cannot tell: it looks on (a small library with no near
+    miss in the band asked nothing: 16 people of cfp-dev stayed at 0.966; looking on,
+    0.99 after 8 answers)."""
     recent = answers[-RECENT:]
-    if reach + REACH_STEP > MAX_REACH + 1e-9 or len(recent) < RECENT:
+    if reach + REACH_STEP > MAX_REACH + 1e-9:
         return None
-    return reach + REACH_STEP if sum(recent) >= YES_SHARE * len(recent) else None
+    if len(recent) < RECENT or sum(recent) >= YES_SHARE * len(recent):
+        return reach + REACH_STEP
+    return None
 
 
 def min_score(model: str | None) -> float:
