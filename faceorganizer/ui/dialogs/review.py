@@ -93,8 +93,8 @@ class ReviewDialog(QDialog):
         add_intro(
             layout,
             "The grouping kept these apart, but each looks like someone. "
-            "Answer with the buttons or the keys Y, N and S (1 to 6 to pick a person); "
-            "every answer can be undone.",
+            "Answer with the buttons or their keys: 1 to 6 picks a person, Y is yes, "
+            "N is no (or none of them), S skips. Every answer can be undone.",
         )
         self.question = QLabel("Looking for questions to ask…")
         font = self.question.font()
