@@ -18,7 +18,7 @@ import pytest
 
 from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
-from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog
+from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog, FaceRecord
 from faceorganizer.core.vision.model_files import SFACE
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalog-v2.sqlite"
@@ -104,6 +104,9 @@ def _as_schema_4(catalog: Catalog, meta: dict[str, str], faces: bool) -> Path:
     catalog.backup_to(path)
     db = sqlite3.connect(path)
     with db:
+        for table in ("faces", "files", "persons"):  # the issued_ids migration's
+            db.execute(f"DROP TRIGGER {table}_issued")
+        db.execute("DROP TABLE issued_ids")
         db.execute("DELETE FROM meta WHERE key = 'settings'")
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
         if not faces:
@@ -137,3 +140,60 @@ def test_the_detector_row_moves_into_the_settings_record(
     assert migrated.settings().detector == detector
     assert migrated.has_grouping() == grouping
     migrated.close()
+
+
+def _schema_2_copy(tmp_path: Path, change: str) -> Path:
+    """A copy of the fixture, still at schema 2, with ``change`` (SQL) made by hand as
+    that version's code would have."""
+    path = tmp_path / "v2.sqlite"
+    shutil.copyfile(FIXTURE, path)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA foreign_keys = ON")
+    with db:
+        db.executescript(change)
+    db.close()
+    return path
+
+
+def _users_work(path: Path) -> list[tuple]:
+    """Every row a user's work lives in (meta aside: it holds the catalog's bookkeeping)."""
+    db = sqlite3.connect(path)
+    tables = ("files", "faces", "persons", "rejections", "edits", "layout")
+    rows = [(t, *r) for t in tables for r in db.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
+    db.close()
+    return rows
+
+
+def test_the_id_migration_keeps_every_row_and_backs_up_first(tmp_path: Path) -> None:
+    path = _schema_2_copy(tmp_path, "INSERT INTO rejections VALUES (7, 1);")
+    before = _users_work(path)
+    Catalog(path).close()
+    after = _users_work(path)  # later schemas added columns at the rows' ends
+    assert [row[: len(old)] for row, old in zip(after, before, strict=True)] == before
+    (backup,) = (tmp_path / "backups" / path.name).glob("*.sqlite")
+    assert backup.name.endswith(f"-before-schema-{SCHEMA_VERSION}.sqlite")
+    assert _users_work(backup) == before
+
+
+def test_ids_the_old_undo_log_names_are_never_given_again(tmp_path: Path) -> None:
+    """The group photo (faces 6, 7, 8, which the undo log names) forgotten by a version
+    that let SQLite hand its ids out again: after the upgrade a new face gets 9, not 6,
+    and undoing the move of face 8 says it is gone instead of moving the new face."""
+    path = _schema_2_copy(tmp_path, "DELETE FROM files WHERE id = 6;")
+    catalog = Catalog(path)
+    row = catalog.db.execute("SELECT * FROM faces WHERE id = 1").fetchone()
+    face = FaceRecord(
+        (row["x0"], row["y0"], row["x1"], row["y1"]),
+        row["score"],
+        np.frombuffer(row["landmarks"], np.float32),
+        row["thumb"],
+        np.frombuffer(row["embedding"], np.float32),
+        row["model"],
+    )
+    new_file = catalog.add_file("new.jpg", 1, 1, None)
+    (new_face,) = catalog.record_faces(new_file, [face], None)
+    assert new_face == 9
+    assert Editor(catalog).undo() == "Move 1 face(s) (1 face no longer in the library)"
+    assert catalog.face_state([new_face]) == {new_face: (None, 0, 0)}
+    assert catalog.new_person() == 5
+    catalog.close()

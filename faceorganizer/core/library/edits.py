@@ -54,6 +54,14 @@ def _write_state(catalog: Catalog, state: Change) -> None:
         catalog.write_settings_record(state.settings)
 
 
+def _gone_faces(catalog: Catalog, state: Change) -> int:
+    """How many faces a logged state names that were deleted since (their photos
+    forgotten, or changed and detected again): writing it skips them, as face ids are
+    never given to another face (the catalog's issued_ids)."""
+    named = set(state.faces) | {face for face, _person in state.rejections}
+    return len(named) - len(catalog.face_state(named))
+
+
 def _clear_rejections_of_placements(catalog: Catalog, change: Change) -> None:
     """The one rule for edits: a face the user puts into a person is that person, so an
     earlier "not this person" between the two goes (one undo step brings it back)."""
@@ -172,9 +180,10 @@ class Editor:
         with self._noting() as people, self.catalog.transaction():
             # where the faces are now, not where the log says: a scan may have moved some
             people |= self.catalog.persons_of_faces(new.faces) | _people_in(new)
+            gone = _gone_faces(self.catalog, new)
             _write_state(self.catalog, new)
             self.catalog.mark_edit(edit_id, not undone)
-        return label
+        return f"{label} ({count(gone, 'face')} no longer in the library)" if gone else label
 
     # ------------------------------------------------------------------ edits
     def next_person_id(self) -> int:

@@ -138,6 +138,48 @@ _MIGRATIONS: list[str] = [
     """
     ALTER TABLE faces ADD COLUMN wide_embedding BLOB;  -- float32 vector, same model
     """,
+    # 8: an id names one face, photo or person for good. SQLite numbers a new row
+    # max(id) + 1, so the ids of deleted rows (Forget Missing, a changed photo detected
+    # again) came back, and undoing an edit stored by face id wrote onto the new face.
+    # Triggers keep the highest id each table ever issued, and new rows are numbered
+    # above it (Catalog._next_id): what AUTOINCREMENT does, without rebuilding faces
+    # (copying every thumbnail and embedding) on upgrade. Seeded with the highest ids
+    # in the tables, in the undo log and in the persons' floor kept in meta before.
+    """
+    CREATE TABLE issued_ids (tbl TEXT PRIMARY KEY, last INTEGER NOT NULL);
+    CREATE TRIGGER faces_issued AFTER INSERT ON faces BEGIN
+        INSERT INTO issued_ids VALUES ('faces', NEW.id)
+        ON CONFLICT(tbl) DO UPDATE SET last = MAX(last, excluded.last);
+    END;
+    CREATE TRIGGER files_issued AFTER INSERT ON files BEGIN
+        INSERT INTO issued_ids VALUES ('files', NEW.id)
+        ON CONFLICT(tbl) DO UPDATE SET last = MAX(last, excluded.last);
+    END;
+    CREATE TRIGGER persons_issued AFTER INSERT ON persons BEGIN
+        INSERT INTO issued_ids VALUES ('persons', NEW.id)
+        ON CONFLICT(tbl) DO UPDATE SET last = MAX(last, excluded.last);
+    END;
+    WITH logged(doc) AS (
+        SELECT CASE WHEN json_valid(state) THEN state ELSE '{}' END
+        FROM (SELECT before AS state FROM edits UNION ALL SELECT after FROM edits)
+    ), named(tbl, id) AS (
+        SELECT 'faces', MAX(id) FROM faces
+        UNION ALL SELECT 'files', MAX(id) FROM files
+        UNION ALL SELECT 'persons', MAX(id) FROM persons
+        UNION ALL SELECT 'faces', CAST(e.key AS INTEGER) FROM logged, json_each(doc, '$.faces') e
+        UNION ALL SELECT 'persons', json_extract(e.value, '$[0]')
+            FROM logged, json_each(doc, '$.faces') e
+        UNION ALL SELECT 'faces', json_extract(e.value, '$[0]')
+            FROM logged, json_each(doc, '$.rejections') e
+        UNION ALL SELECT 'persons', json_extract(e.value, '$[1]')
+            FROM logged, json_each(doc, '$.rejections') e
+        UNION ALL SELECT 'persons', CAST(e.key AS INTEGER)
+            FROM logged, json_each(doc, '$.persons') e
+        UNION ALL SELECT 'persons', CAST(value AS INTEGER) FROM meta WHERE key = 'retired_person'
+    )
+    INSERT INTO issued_ids SELECT tbl, MAX(id) FROM named WHERE id IS NOT NULL GROUP BY tbl;
+    DELETE FROM meta WHERE key = 'retired_person';
+    """,
 ]
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -408,11 +450,20 @@ class Catalog:
 
     def add_file(self, path: str, size: int, mtime_ns: int, content_hash: str | None) -> int:
         with self.transaction():
-            cur = self.db.execute(
-                "INSERT INTO files(path, size, mtime_ns, hash) VALUES (?, ?, ?, ?)",
-                (path, size, mtime_ns, content_hash),
+            file_id = self._next_id("files")
+            self.db.execute(
+                "INSERT INTO files(id, path, size, mtime_ns, hash) VALUES (?, ?, ?, ?, ?)",
+                (file_id, path, size, mtime_ns, content_hash),
             )
-        return int(cur.lastrowid or 0)
+        return file_id
+
+    def _next_id(self, table: str) -> int:
+        """An id no row of ``table`` ever had (SQLite's own max(id) + 1 hands a deleted
+        row's id out again, and the undo log may still name it): see the issued_ids migration."""
+        row = self.db.execute(
+            "SELECT COALESCE(MAX(last), 0) + 1 FROM issued_ids WHERE tbl = ?", (table,)
+        ).fetchone()
+        return int(row[0])
 
     def move_file(self, file_id: int, path: str, size: int, mtime_ns: int) -> None:
         """A file was renamed or moved, or came back: keep its faces and the user's work."""
@@ -491,15 +542,17 @@ class Catalog:
         self, file_id: int, faces: list[FaceRecord], size: tuple[int, int] | None
     ) -> list[int]:
         """Store one processed file's faces and mark it done, atomically."""
-        ids: list[int] = []
         with self.transaction():
             self.db.execute("DELETE FROM faces WHERE file_id = ?", (file_id,))
-            for face in faces:
-                cur = self.db.execute(
-                    "INSERT INTO faces(file_id, x0, y0, x1, y1, score, landmarks, thumb, "
+            first = self._next_id("faces")
+            ids = list(range(first, first + len(faces)))
+            for face_id, face in zip(ids, faces, strict=True):
+                self.db.execute(
+                    "INSERT INTO faces(id, file_id, x0, y0, x1, y1, score, landmarks, thumb, "
                     "embedding, model, yaw, wide_embedding) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
+                        face_id,
                         file_id,
                         *face.box,
                         face.score,
@@ -513,7 +566,6 @@ class Catalog:
                         else np.asarray(face.wide_embedding, np.float32).tobytes(),
                     ),
                 )
-                ids.append(int(cur.lastrowid or 0))
             width, height = size if size else (None, None)
             self.db.execute(
                 "UPDATE files SET status = 'done', error = NULL, width = ?, height = ? "
@@ -750,8 +802,9 @@ class Catalog:
 
     def new_person(self, name: str | None = None) -> int:
         with self.transaction():
-            cur = self.db.execute("INSERT INTO persons(name) VALUES (?)", (name,))
-        return int(cur.lastrowid or 0)
+            person_id = self.next_person_id()
+            self.db.execute("INSERT INTO persons(id, name) VALUES (?, ?)", (person_id, name))
+        return person_id
 
     def person_names(self) -> dict[int, str]:
         rows = self._rows_at_once("id, name", "SELECT id, name FROM persons")
@@ -773,11 +826,7 @@ class Catalog:
 
     def next_person_id(self) -> int:
         """An id no person ever had: the undo log may still refer to a deleted one."""
-        row = self.db.execute(
-            "SELECT MAX(COALESCE((SELECT MAX(id) FROM persons), 0), "
-            "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'retired_person'), 0))"
-        ).fetchone()
-        return int(row[0]) + 1
+        return self._next_id("persons")
 
     def rejected_pairs(self, pairs: Iterable[tuple[int, int]]) -> set[tuple[int, int]]:
         """Which of these (face, person) pairs carry a "not this person"."""
@@ -807,15 +856,8 @@ class Catalog:
         )
 
     def delete_persons(self, person_ids: Iterable[int]) -> None:
-        """Delete person rows; their ids are retired, never given to a new person."""
-        ids = list(person_ids)
-        if not ids:
-            return
-        self.db.executemany("DELETE FROM persons WHERE id = ?", [(p,) for p in ids])
-        retired = max(self.next_person_id() - 1, *ids)
-        self.db.execute(
-            "INSERT OR REPLACE INTO meta(key, value) VALUES ('retired_person', ?)", (str(retired),)
-        )
+        """Delete person rows; their ids are never given to a new person (issued_ids)."""
+        self.db.executemany("DELETE FROM persons WHERE id = ?", [(p,) for p in person_ids])
 
     def write_face_states(self, faces: dict[int, tuple[int | None, int, int]]) -> None:
         """face id -> (person id, locked, ignored); faces forgotten since are skipped.
