@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,27 @@ def catalog(scanned: tuple[Path, ScanSummary], tmp_path: Path) -> Catalog:
     opened = Catalog(copy)
     yield opened
     opened.close()
+
+
+@pytest.fixture(scope="session")
+def scan_cfp_people(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], Catalog]:
+    """scan_cfp_people(n): the first n people of cfp-dev (10 frontal and 4 profile photos
+    each) copied and scanned with default settings, a small real-album library."""
+    source = DATA / "cfp-dev"
+    if not source.is_dir():
+        pytest.fail(f"test photos missing: {source}")
+
+    def scanned_people(people: int) -> Catalog:
+        folder = tmp_path_factory.mktemp("cfp")
+        root = folder / "photos"
+        for person in sorted(p for p in source.iterdir() if p.is_dir())[:people]:
+            shutil.copytree(person, root / person.name)
+        catalog = Catalog(folder / "catalog.sqlite", root=root)
+        for _ in scan(catalog, root, Settings()):
+            pass
+        return catalog
+
+    return scanned_people
 
 
 @pytest.fixture

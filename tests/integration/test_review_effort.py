@@ -5,16 +5,14 @@ bench/review_effort.py needs no more answers on faces-dev than measured."""
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from faceorganizer.config import Settings
 from faceorganizer.core.library.review import MAX_REACH, Suggestion, review_queue
-from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 
 CFP_PEOPLE = 16  # of cfp-dev's 48: 224 photos, 8 faces the grouping leaves unsorted
@@ -33,18 +31,9 @@ def bench() -> ModuleType:
 
 
 @pytest.fixture(scope="module")
-def cfp_catalog(faces_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    """The first CFP_PEOPLE people of cfp-dev (10 frontal and 4 profile photos each),
-    copied to a temporary folder and scanned with default settings."""
-    source = faces_dev.parent / "cfp-dev"
-    if not source.is_dir():
-        pytest.fail(f"test photos missing: {source}")
-    folder = tmp_path_factory.mktemp("cfp") / "photos"
-    for person in sorted(p for p in source.iterdir() if p.is_dir())[:CFP_PEOPLE]:
-        shutil.copytree(person, folder / person.name)
-    catalog = Catalog(folder.parent / "catalog.sqlite", root=folder)
-    for _ in scan(catalog, folder, Settings()):
-        pass
+def cfp_catalog(scan_cfp_people: Callable[[int], Catalog]) -> Catalog:
+    """The first CFP_PEOPLE people of cfp-dev, scanned."""
+    catalog = scan_cfp_people(CFP_PEOPLE)
     yield catalog
     catalog.close()
 

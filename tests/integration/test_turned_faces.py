@@ -3,15 +3,13 @@ cfp-dev scanned for real, default settings, scored end to end as `faceorganizer 
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 
-from faceorganizer.config import TURNED_YAW, Settings
+from faceorganizer.config import TURNED_YAW
 from faceorganizer.core.library.people import GROUPING_KEY, GROUPING_VERSION, recluster
-from faceorganizer.core.library.scan import scan
 from faceorganizer.core.store.catalog import Catalog
 from faceorganizer.eval.evaluation import labeled_photos, score_photos
 
@@ -19,16 +17,8 @@ PEOPLE = 12  # of cfp-dev's 48: 168 photos, 48 of them profiles
 
 
 @pytest.fixture(scope="module")
-def cfp_catalog(faces_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    source = faces_dev.parent / "cfp-dev"
-    if not source.is_dir():
-        pytest.fail(f"test photos missing: {source}")
-    root = tmp_path_factory.mktemp("cfp")
-    for person in sorted(p for p in source.iterdir() if p.is_dir())[:PEOPLE]:
-        shutil.copytree(person, root / person.name)
-    catalog = Catalog(root.parent / "cfp.sqlite", root=root)
-    for _ in scan(catalog, root, Settings()):
-        pass
+def cfp_catalog(scan_cfp_people: Callable[[int], Catalog]) -> Catalog:
+    catalog = scan_cfp_people(PEOPLE)
     yield catalog
     catalog.close()
 
