@@ -3,7 +3,11 @@ re-clustering and restarts."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
 
 from faceorganizer.config import DEFAULT_THRESHOLD
 from faceorganizer.core.library.edits import Editor
@@ -37,6 +41,34 @@ def test_merge_then_undo_redo(catalog: Catalog) -> None:
     assert [tuple(r) for r in snapshot(catalog)] == before
     editor.redo()
     assert set(catalog.faces_of_person(a)) == faces
+
+
+def test_a_commit_from_elsewhere_during_an_edit_makes_the_next_read_full(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window reads again only the people its edits touched, unless someone else
+    wrote. A scan that commits while an edit waits for the write lock is someone else
+    too: the edit cannot say which people the scan changed, so everyone is read."""
+    editor, elsewhere = Editor(catalog), Editor(Catalog(catalog.path))
+    a, b = biggest_two(catalog)
+    editor.take_touched()  # the first read is of everyone
+    editor.rename(a, "Grandma")
+    assert editor.take_touched() == {a}
+    own = catalog.transaction
+
+    @contextmanager
+    def after_a_commit_elsewhere() -> Iterator[object]:
+        elsewhere.rename(b, "Grandpa")  # commits just before this write gets the lock
+        with own() as db:
+            yield db
+
+    monkeypatch.setattr(catalog, "transaction", after_a_commit_elsewhere)
+    editor.rename(a, "Gran")
+    assert editor.take_touched() is None
+    monkeypatch.undo()
+    editor.rename(a, "Granny")
+    assert editor.take_touched() == {a}
+    elsewhere.catalog.close()
 
 
 def test_merge_survives_recluster_and_restart(catalog: Catalog) -> None:

@@ -136,12 +136,14 @@ class Editor:
     def _noting(self) -> Iterator[set[int]]:
         """Around one write: the caller adds the people it changes to the set yielded;
         they are noted as long as nothing but this editor wrote since the last note."""
-        chained = self._mark is not None and self.catalog.change_mark() == self._mark
+        before = self.catalog.change_mark()
+        chained = self._mark is not None and before == self._mark
         people: set[int] = set()
         yield people
-        if chained:
-            self._touched |= people
-            self._mark = self.catalog.change_mark()
+        after = self.catalog.change_mark()
+        if chained and after[0] == before[0]:  # and no one else committed meanwhile (a
+            self._touched |= people  # scan's commit while this write waited for the lock)
+            self._mark = after
 
     # ------------------------------------------------------------------ core
     def apply(self, label: str, change: Change, *, undoable: bool = True) -> int | None:
