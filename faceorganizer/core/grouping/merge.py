@@ -180,10 +180,11 @@ class _Linkage:
     """
 
     def __init__(self, linkage: str, lab: np.ndarray, x: np.ndarray, n_clusters: int) -> None:
-        self.size = np.bincount(lab, minlength=n_clusters).astype(np.float64)
         self.centroid = self.spread = None
-        if linkage != "edges":
-            _, self.centroid, spread = group_stats(lab, x, n_clusters)
+        if linkage == "edges":
+            self.size = np.bincount(lab, minlength=n_clusters).astype(np.float64)
+        else:
+            self.size, self.centroid, spread = group_stats(lab, x, n_clusters)
             self.spread = spread if linkage == "rms" else np.zeros(n_clusters)
 
     def of_pairs(self, links: _CrossLinks) -> np.ndarray:
