@@ -22,6 +22,9 @@ from faceorganizer.core.library.review import (
     SMALL_GROUP,
     PairSuggestion,
     Suggestion,
+    _closer_than,
+    _group_stats,
+    _library,
     further,
     key_of,
     min_score,
@@ -326,3 +329,23 @@ def test_none_of_them_is_one_edit_that_every_regroup_keeps(catalog: Catalog) -> 
     assert catalog.assignments()[q.face_id][0] not in q.choices
     editor.undo()
     assert set(catalog.rejections()).isdisjoint({(q.face_id, p) for p in q.choices})
+
+
+@pytest.mark.parametrize("cut", [0.6, 0.7])  # the band and the choices' reach
+def test_face_questions_see_every_group_within_reach(catalog: Catalog, cut: float) -> None:
+    """The face questions read each face's exact linkage only for the groups that the
+    dot-product expansion finds near: on faces-dev's faces those are every group whose
+    exact average-linkage distance is below the cut, and no group farther than a hair."""
+    lib = _library(catalog)
+    assert lib is not None
+    ids, centroid, spread = _group_stats(lib.vectors, lib.person)
+    ids, centroid, spread = ids[ids >= 0], centroid[ids >= 0], spread[ids >= 0]
+    x = lib.vectors.astype(np.float64)
+    exact = np.sqrt(((x[:, None, :] - centroid[None]) ** 2).sum(axis=2) + spread[None])
+    found = _closer_than(lib.vectors, centroid, spread, cut)
+    assert sum(len(f) > 1 for f in found) > 10  # many faces have several groups near
+    for row, columns in zip(exact, found, strict=True):
+        assert set(np.flatnonzero(row < cut).tolist()) <= set(columns.tolist())
+        assert (row[columns] < cut + 1e-5).all()
+        assert (np.diff(columns) > 0).all()
+

@@ -141,7 +141,8 @@ def _library(catalog: Catalog) -> _Library | None:
 def _group_stats(
     vectors: np.ndarray, group: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(group ids, centroid, mean squared distance to the centroid) per group id >= 0."""
+    """(group ids, centroid, mean squared distance to the centroid) per group id in
+    ``group``, ascending: -1 (no group) too when a face has it, for the caller to drop."""
     ids, inverse = np.unique(group, return_inverse=True)
     _, centroid, spread = group_stats(inverse.ravel(), vectors, ids.size)
     return ids, centroid, spread
@@ -214,15 +215,22 @@ def _face_questions(
     in_photo = set(zip(lib.file_ids.tolist(), labels.tolist(), strict=True))
     ids, centroid, spread = _group_stats(lib.vectors, labels)
     keep = ids >= 0
-    ids, centroid, spread = ids[keep].tolist(), centroid[keep], spread[keep]
+    ids, centroid, spread = ids[keep], centroid[keep], spread[keep]
+    close = _closer_than(lib.vectors[candidates], centroid, spread, max(band, reach))
     out = []
-    for i, choices in zip(
-        candidates.tolist(), suggest(lib.vectors, labels, candidates), strict=True
+    for i, choices, near_columns in zip(
+        candidates.tolist(), suggest(lib.vectors, labels, candidates), close, strict=True
     ):
         face, photo = int(lib.face_ids[i]), int(lib.file_ids[i])
-        gap = centroid - lib.vectors[i].astype(np.float64)
-        linkage = dict(zip(ids, np.sqrt((gap * gap).sum(axis=1) + spread).tolist(), strict=True))
-        allowed = [p for p in ids if (face, p) not in lib.rejected and (photo, p) not in in_photo]
+        # the exact linkage, as the merge measures it, of the groups that may be offered:
+        # those within reach and the nearest by suggest(), in ascending id order
+        columns = np.union1d(near_columns, np.searchsorted(ids, [p for p, _ in choices]))
+        gap = centroid[columns] - lib.vectors[i].astype(np.float64)
+        distances = np.sqrt((gap * gap).sum(axis=1) + spread[columns]).tolist()
+        linkage = dict(zip(ids[columns].tolist(), distances, strict=True))
+        allowed = [
+            p for p in linkage if (face, p) not in lib.rejected and (photo, p) not in in_photo
+        ]
         lead = next(
             (p for p, score in choices if p in allowed and (score >= lowest or linkage[p] < band)),
             None,
@@ -232,6 +240,30 @@ def _face_questions(
         near = sorted((p for p in allowed if p != lead and linkage[p] < reach), key=linkage.get)
         score = dict(choices)[lead]
         out.append(Suggestion(face, lead, score, linkage[lead], tuple(near[: CHOICES - 1])))
+    return out
+
+
+def _closer_than(
+    x: np.ndarray, centroid: np.ndarray, spread: np.ndarray, cut: float
+) -> list[np.ndarray]:
+    """Per row of ``x``, the groups (columns, ascending) whose average-linkage distance
+    may be below ``cut``: all groups at once by the dot-product expansion (BLAS), a hair
+    wider than ``cut`` so its rounding never drops one, in chunks of about 20 M pairs.
+    Only those few get the exact distance (walking every group for every face was faces x
+    groups in Python)."""
+    if len(centroid) == 0:
+        return [np.empty(0, np.int64) for _ in range(len(x))]
+    norms = np.einsum("ij,ij->i", centroid, centroid) + spread
+    limit = (cut + 1e-6) ** 2
+    chunk = max(1, 20_000_000 // len(centroid))
+    out: list[np.ndarray] = []
+    for lo in range(0, len(x), chunk):
+        part = x[lo : lo + chunk].astype(np.float64)
+        squared = (
+            np.einsum("ij,ij->i", part, part)[:, None] + norms[None, :] - 2 * part @ centroid.T
+        )
+        rows, columns = np.nonzero(squared < limit)
+        out += np.split(columns, np.searchsorted(rows, np.arange(1, len(part))))
     return out
 
 
