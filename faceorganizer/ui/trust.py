@@ -100,10 +100,9 @@ class TrustPresenter(QObject):
             return
 
         def going(library: jobs.Library) -> tuple[tuple[str, ...], int]:
-            from faceorganizer.core.library.sync import names_only_in_missing  # PIL: late
+            from faceorganizer.core.library.sync import going_with_missing  # PIL: late
 
-            catalog = library.catalog
-            return names_only_in_missing(catalog), len(catalog.people_only_in_missing())
+            return going_with_missing(library.catalog)
 
         self.controller.read(going, self._confirm_forget)
 

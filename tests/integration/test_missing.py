@@ -13,7 +13,11 @@ from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.library.export import Options, run_export
 from faceorganizer.core.library.scan import ScanSummary, scan
-from faceorganizer.core.library.sync import forget_missing, names_only_in_missing
+from faceorganizer.core.library.sync import (
+    forget_missing,
+    going_with_missing,
+    names_only_in_missing,
+)
 from faceorganizer.core.store.backup import restore
 from faceorganizer.core.store.catalog import Catalog
 
@@ -158,6 +162,12 @@ def test_forget_missing_names_the_named_people_who_go_with_them(
     shutil.rmtree(small_library / "groups")
     run_scan(catalog, small_library)
     assert names_only_in_missing(catalog) == ("Stranger",)  # "Barack" has other photos
+    going = len(catalog.people_only_in_missing())
+    reads: list[str] = []
+    catalog.db.set_trace_callback(reads.append)
+    assert going_with_missing(catalog) == (("Stranger",), going)  # the window's question
+    catalog.db.set_trace_callback(None)
+    assert sum("HAVING MIN(files.missing) = 1" in sql for sql in reads) == 1  # one read
     path = catalog.path
     catalog.close()
     assert run_cli(["forget-missing", "--catalog", str(path)]) == 0

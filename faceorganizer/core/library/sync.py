@@ -156,8 +156,15 @@ class Forgotten:
 def names_only_in_missing(catalog: Catalog) -> tuple[str, ...]:
     """The names users gave to people whose every face is in a missing photo: forgetting
     the photos takes those people away, so the question and the answer both name them."""
+    return going_with_missing(catalog)[0]
+
+
+def going_with_missing(catalog: Catalog) -> tuple[tuple[str, ...], int]:
+    """(the names of :func:`names_only_in_missing`, how many people go in all, unnamed
+    ones too): what Forget Missing's question says, from one read of those people."""
+    people = catalog.people_only_in_missing()
     given = catalog.given_names()
-    return tuple(given[p] for p in catalog.people_only_in_missing() if p in given)
+    return tuple(given[p] for p in people if p in given), len(people)
 
 
 def forget_missing(catalog: Catalog) -> Forgotten:
