@@ -20,8 +20,8 @@ the app's code alone; only the answers read the labels.
   one puts the face there (``Editor.move``), "none of them" rejects it from every one
   offered. One answer either way: one click on the person, or on None.
 * "Are these the same person?", or "Who is X?" with more groups offered: the right one
-  merges the two, "none of them" keeps X apart from every one offered
-  (``Editor.keep_apart``).
+  merges the two, "none of them" rejects X's faces from every one offered
+  (``Editor.none_of``).
 * A question about a face or a person without a label is skipped; it still counts as an
   answer, as the user had to look at it, and as a "no" for whether to look further (a
   real user knows a stranger of a group photo is none of their people).
@@ -119,7 +119,7 @@ def answer(catalog: Catalog, editor: Editor, truth: Truth, q: Suggestion | PairS
     if isinstance(q, Suggestion):
         editor.reject(q.face_id, *choices)
     else:
-        editor.keep_apart([q.other_id, *choices])
+        editor.none_of(q.other_id, choices)
     return "no"
 
 

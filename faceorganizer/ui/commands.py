@@ -130,7 +130,7 @@ class Commands:
                 if chosen is not None:  # into the group chosen, the larger one
                     self.controller.edit(lambda e: e.merge([chosen, other]))
                 else:
-                    self.controller.edit(lambda e: e.keep_apart([other, *offered]))
+                    self.controller.edit(lambda e: e.none_of(other, offered))
             elif chosen is not None:
                 self.controller.edit(lambda e: e.move([face], chosen, "Yes, this is them"))
             else:

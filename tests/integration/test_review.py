@@ -163,7 +163,7 @@ def test_pair_answers_merge_or_keep_apart_and_are_not_asked_again(catalog: Catal
     editor = Editor(catalog)
     first, second = pair_suggestions(catalog)[:2]
     editor.merge([first.person_id, first.other_id])
-    editor.keep_apart([second.person_id, second.other_id])
+    editor.none_of(second.other_id, [second.person_id])
     assert catalog.faces_of_person(first.other_id) == []
     asked = {(p.person_id, p.other_id) for p in pair_suggestions(catalog)}
     assert (second.person_id, second.other_id) not in asked
@@ -349,3 +349,49 @@ def test_face_questions_see_every_group_within_reach(catalog: Catalog, cut: floa
         assert (row[columns] < cut + 1e-5).all()
         assert (np.diff(columns) > 0).all()
 
+
+def test_none_of_them_about_a_group_keeps_it_from_each_but_not_them_apart(
+    catalog: Catalog,
+) -> None:
+    """ "Who is X?" answered "None of them": X's faces are rejected from every group
+    offered and theirs from X, in one undoable edit, and X is locked whole; the groups
+    offered are left as they were, not locked (the answer says nothing about them). A
+    looser regroup, which puts X with them unasked, keeps X apart from every one after
+    the answer."""
+    q = next(q for q in review_queue(catalog) if isinstance(q, PairSuggestion) and q.others)
+    faces = catalog.faces_of_person(q.other_id)
+    offered = {p: catalog.faces_of_person(p) for p in q.choices}
+    before = catalog.assignments()
+    editor = Editor(catalog)
+
+    def with_them() -> set[int]:
+        """The groups offered whose faces share a person with X's faces."""
+        now = catalog.assignments()
+        mine = {now[f][0] for f in faces}
+        return {p for p, theirs in offered.items() if mine & {now[f][0] for f in theirs}}
+
+    recluster(catalog, threshold=0.7, undoable=True)
+    assert with_them()  # unasked, the looser grouping puts X with one of them
+    editor.undo()
+    assert catalog.assignments() == before
+
+    editor.none_of(q.other_id, q.choices)
+    assert editor.undo_label() == "None of these people"
+    theirs = {(f, q.other_id) for faces_of in offered.values() for f in faces_of}
+    assert {(f, p) for f in faces for p in q.choices} | theirs <= set(catalog.rejections())
+    after = catalog.assignments()
+    assert all(after[f] == (q.other_id, True) for f in faces)
+    assert all(after[f] == before[f] for theirs in offered.values() for f in theirs)
+    asked = [s for s in review_queue(catalog) if isinstance(s, PairSuggestion)]
+    assert all(
+        q.other_id not in (s.other_id, *s.choices) or set(s.choices).isdisjoint(q.choices)
+        for s in asked
+    )
+    recluster(catalog, threshold=0.7, undoable=True)
+    assert not with_them()
+    assert len({catalog.assignments()[f][0] for f in faces}) == 1  # X stays whole
+    editor.undo()
+    editor.undo()
+    assert catalog.assignments() == before
+    assert set(catalog.rejections()).isdisjoint({(f, p) for f in faces for p in q.choices})
+    assert set(catalog.rejections()).isdisjoint(theirs)

@@ -10,7 +10,7 @@ person. "Not this person" is otherwise a rejection that re-clustering honours.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -252,14 +252,21 @@ class Editor:
         self.apply(f"Split into {count(len(groups) + 1, 'person')}", change)
         return new_ids
 
-    def keep_apart(self, person_ids: list[int]) -> None:
-        """ "These are different people": lock every face of each, so the groups become
-        anchors that no re-cluster pours into one another (as a split leaves them)."""
-        change = Change()
-        for person_id in person_ids:
-            for face_id in self.catalog.faces_of_person(person_id):
-                change.faces[face_id] = (person_id, 1, 0)
-        self.apply("Not the same person", change)
+    def none_of(self, person_id: int, others: Sequence[int]) -> None:
+        """ "This group is none of these people": each of its faces is rejected from each
+        of them and each of their faces from it (never offered or grouped together again),
+        and its faces are locked, so a regroup keeps the group whole and no face of theirs
+        joins it (a rejection holds a face out of a group the user confirmed). The others
+        are not locked: the answer says nothing about them, so they stay free to join one
+        another."""
+        faces = self.catalog.faces_of_person(person_id)
+        theirs = [face for other in others for face in self.catalog.faces_of_person(other)]
+        change = Change(
+            faces={face: (person_id, 1, 0) for face in faces},
+            rejections={(face, other): True for face in faces for other in others}
+            | {(face, person_id): True for face in theirs},
+        )
+        self.apply("Not the same person" if len(others) == 1 else "None of these people", change)
 
     def rename(self, person_id: int, name: str) -> None:
         """Name a person. Naming confirms the group, so its faces get locked."""
