@@ -20,8 +20,9 @@ from faceorganizer.config import Settings
 from faceorganizer.core.library import runtime, tasks
 from faceorganizer.core.library.edits import Editor
 from faceorganizer.core.store.catalog import Catalog, default_person_name
-from faceorganizer.ui.widgets.item_models import Row, load_people, update_people
+from faceorganizer.ui.widgets.item_models import UNKNOWN_LABEL, Row, load_people, update_people
 from faceorganizer.ui.workers import call_job
+from faceorganizer.wording import count
 
 Cancelled = Callable[[], bool]
 JobGen = Generator[Any, None, Any]
@@ -218,6 +219,7 @@ class ReviewStep:
     names: tuple[str, ...]  # their names
     faces: tuple[list[int], ...]  # their faces
     asked: int | None  # the face whose photo is shown
+    now: str = ""  # a face question: the group its face is in now (it would leave it)
 
 
 def read_review_step(library: Library, queue: tuple[ReviewRow, ...], start: int) -> ReviewStep:
@@ -227,7 +229,8 @@ def read_review_step(library: Library, queue: tuple[ReviewRow, ...], start: int)
     catalog = library.catalog
     for position in range(start, len(queue)):
         person, face, other, _distance, others = queue[position]
-        if other is None and (face is None or catalog.face_info(face)["locked"] == 1):
+        info = catalog.face_info(face) if other is None and face is not None else None
+        if other is None and (info is None or info["locked"] == 1):
             continue
         groups = (person, *others, *(() if other is None else (other,)))
         faces = {p: catalog.faces_of_person(p) for p in groups}
@@ -235,8 +238,18 @@ def read_review_step(library: Library, queue: tuple[ReviewRow, ...], start: int)
         if len(shown) > (other is not None) and (other is None or faces[other]):
             asked = face if other is None else faces[other][0]
             names = tuple(_person_name(catalog, p) for p in shown)
-            return ReviewStep(position, shown, names, tuple(faces[p] for p in shown), asked)
+            now = "" if info is None else _now_in(catalog, info["person_id"])
+            return ReviewStep(position, shown, names, tuple(faces[p] for p in shown), asked, now)
     return ReviewStep(len(queue), (), (), (), None)
+
+
+def _now_in(catalog: Catalog, person_id: int | None) -> str:
+    """Where a face question's face is now: a face of a small group ("Person 006", two
+    faces) is asked about bigger people, and a yes takes it out of that group."""
+    if person_id is None:
+        return f"This face is in {UNKNOWN_LABEL} now."
+    faces = count(len(catalog.faces_of_person(person_id)), "face")
+    return f"This face is in {_person_name(catalog, person_id)} now ({faces})."
 
 
 def _person_name(catalog: Catalog, person_id: int) -> str:

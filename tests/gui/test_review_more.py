@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtTest import QTest
 
@@ -53,14 +54,17 @@ def test_review_looks_further_after_mostly_yes_then_ends(
     assert seen["reach"] is None
 
 
+@pytest.mark.parametrize("group_key", ["1", "N"])
 def test_who_is_this_picks_by_number_and_none_rejects_every_choice(
-    qtbot, library: MainWindow, catalog: Catalog
+    qtbot, library: MainWindow, catalog: Catalog, group_key: str
 ) -> None:
     """faces-dev's first questions include "Who is this?" about a face (a turned or
     unsorted face near several people) and about a group: the face is boxed on its photo,
-    one numbered button per person offered, Yes hidden and No reading "None of them"; the
-    key 2 puts the face into the second person, N rejects it from every one offered, 1
-    merges a group into the first one offered."""
+    under the group it is in now, one numbered button per person offered, Yes hidden and
+    No reading "None of them"; the key 2 puts the face into the second person, N rejects
+    it from every one offered; on a group 1 merges it into the first one offered, and N
+    rejects each of its faces from every group offered, which stay as they were (not
+    kept apart from one another)."""
     win = library
     seen: dict[str, object] = {}
     deadline = time.monotonic() + 120
@@ -113,8 +117,11 @@ def test_who_is_this_picks_by_number_and_none_rejects_every_choice(
             "no": dialog.no.text(),
             "boxes": [box for box, _, chosen in dialog.photo.boxes if chosen],
             "names": catalog.person_names(),
+            "now": dialog.now.text(),
+            "where": catalog.assignments(),
         }
-        key = {"pick": Qt.Key.Key_2, "none": Qt.Key.Key_N, "group": Qt.Key.Key_1}[kind]
+        group = Qt.Key.Key_1 if group_key == "1" else Qt.Key.Key_N
+        key = {"pick": Qt.Key.Key_2, "none": Qt.Key.Key_N, "group": group}[kind]
         pressed.append(dialog.position)
         QTest.keyClick(dialog, key)  # a shortcut's click comes later (animated)
         QTimer.singleShot(20, drive)
@@ -138,6 +145,26 @@ def test_who_is_this_picks_by_number_and_none_rejects_every_choice(
     assert catalog.assignments()[face] == (pick["question"].choices[1], True)
     rejected = set(catalog.rejections())
     assert {(none["question"].face_id, p) for p in none["question"].choices} <= rejected
+    for shown in (pick, none):  # the face's group now, by name and size, or Unsorted
+        person = shown["where"][shown["question"].face_id][0]
+        size = sum(p == person for p, _ in shown["where"].values())
+        where = (
+            f"{shown['names'][person]} now ({size} faces)"
+            if person is not None
+            else "Unsorted faces now"
+        )
+        assert shown["now"] == f"This face is in {where}."
     q = group["question"]
-    assert group["text"] == f"Who is {group['names'][q.other_id]}?"
-    assert catalog.faces_of_person(q.other_id) == []  # merged into the first one offered
+    assert group["text"] == f"Who is {group['names'][q.other_id]}?" and not group["now"]
+    if group_key == "1":
+        assert catalog.faces_of_person(q.other_id) == []  # merged into the first one offered
+        return
+    faces, before, after = (
+        catalog.faces_of_person(q.other_id),
+        group["where"],
+        catalog.assignments(),
+    )
+    assert faces and {(f, p) for f in faces for p in q.choices} <= set(catalog.rejections())
+    offered = [f for f, (p, _) in before.items() if p in q.choices]
+    assert all(after[f] == before[f] for f in offered)  # the groups offered: untouched
+    assert not all(before[f][1] for f in offered)  # (and so not all locked: not kept apart)

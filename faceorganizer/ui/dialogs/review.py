@@ -102,6 +102,8 @@ class ReviewDialog(QDialog):
         font.setBold(True)
         self.question.setFont(font)
         layout.addWidget(self.question)
+        self.now = QLabel()  # a face question: the group the face would leave
+        layout.addWidget(self.now)
         row = QHBoxLayout()
         self.photo = PhotoCanvas(self)
         self.photo.setFixedSize(260, 260)
@@ -197,6 +199,7 @@ class ReviewDialog(QDialog):
         self._enable(q is not None)
         self.progress.clear()
         self.shown = None
+        self.now.setText(step.now)
         if (q is None or step.asked is None) and self.reach is not None:
             self._show_rows(q, step)
             self._ask_for_more()
