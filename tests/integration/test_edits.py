@@ -212,3 +212,31 @@ def test_catalog_refuses_newer_schema(tmp_path: Path) -> None:
     db = sqlite3.connect(path)
     assert db.execute("PRAGMA user_version").fetchone()[0] == 99  # untouched
     db.close()
+
+
+def test_a_face_moved_into_a_person_keeps_the_person_whole_through_a_regroup(
+    catalog: Catalog,
+) -> None:
+    """A user took a stranger's face out of a person (Not This Person), then moved an
+    unsorted face there (Move To…); a rescan regroups. The person must stay one group
+    with its faces, the moved one among them, and the stranger must stay out: placing a
+    face confirms the person it joins, as a merge does. (A walk through the app found
+    the person split: the moved face alone kept its id, the rest came back under a new
+    one, with the stranger in it again, for its "not this person" named the old id.)"""
+    editor = Editor(catalog)
+    person, _ = biggest_two(catalog)
+    faces = catalog.faces_of_person(person)
+    stranger, kept = faces[-1], faces[:-1]
+    unsorted = catalog.faces_of_person(None)
+    assert unsorted
+    # the unsorted face farthest from the person: it cannot pull the person's faces along
+    ids, _, vectors = catalog.embeddings()
+    vector = dict(zip(ids.tolist(), vectors, strict=True))
+    centre = sum(vector[f] for f in kept) / len(kept)
+    moved = max(unsorted, key=lambda f: float(((vector[f] - centre) ** 2).sum()))
+    editor.not_this_person([stranger])
+    editor.move([moved], person)
+    recluster(catalog)
+    assert set(catalog.faces_of_person(person)) == {*kept, moved}
+    now = catalog.assignments()[stranger][0]
+    assert now is None or not set(catalog.faces_of_person(now)) & set(kept)

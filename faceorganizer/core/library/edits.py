@@ -209,11 +209,18 @@ class Editor:
         return target
 
     def move(self, face_ids: list[int], person_id: int | None, label: str = "") -> int:
-        """Put faces into a person (a new one when ``person_id`` is None) and lock them."""
+        """Put faces into a person (a new one when ``person_id`` is None) and lock them.
+
+        Placing faces in a person confirms the person, as a merge does: its own faces are
+        locked too, so a regroup keeps it one group with them. Were they free, a moved face
+        far from them would hold the person's id alone, the rest came back under a new id,
+        and a "not this person" of that id no longer kept its stranger out."""
         change = Change()
         if person_id is None:
             person_id = self.next_person_id()
             change.persons[person_id] = (None, 0)
+        for face_id in self.catalog.faces_of_person(person_id):
+            change.faces[face_id] = (person_id, 1, 0)
         for face_id in face_ids:
             change.faces[face_id] = (person_id, 1, 0)
         self.apply(label or f"Move {count(len(face_ids), 'face')}", change)
