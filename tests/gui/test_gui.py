@@ -717,6 +717,10 @@ def test_export_dialog_writes_person_folders(
     dialog.destination.setText(str(destination))
     dialog.only_named.setChecked(False)
     dialog.include_unknown.setChecked(True)
+    # the checkbox names the bin as its tile does
+    people = win.browser.people.model
+    last = people.index(people.rowCount() - 1).data()
+    assert last == "Unsorted faces" and last.lower() in dialog.include_unknown.text()
     dialog.write_xmp.setChecked(True)
     dialog.export_button.click()
     qtbot.waitUntil(lambda: dialog.report is not None or dialog.error is not None, timeout=60_000)
@@ -727,7 +731,7 @@ def test_export_dialog_writes_person_folders(
     assert dialog.report.sidecars == len(photos)
     folders = sorted(p.name for p in destination.iterdir() if p.is_dir())
     assert len(folders) == dialog.report.people >= len(catalog.persons())
-    assert (destination / "manifest.csv").is_file()
+    assert (destination / "manifest.csv").is_file() and "Unknown" in folders
     named = {p.display_name for p in catalog.persons()}
     assert named <= set(folders)
     qtbot.waitUntil(lambda: not dialog.task.running if dialog.task else True)
@@ -851,3 +855,18 @@ def test_photos_by_date_for_one_person_and_for_several_together(
 
     win.faces.show_photos.setChecked(False)
     assert win.faces.pages.currentWidget() is win.faces.view
+
+
+def test_a_small_window_keeps_the_name_filter_readable(qtbot, library: MainWindow) -> None:
+    """Shrunk to 700 x 480, the people pane still shows its filter's placeholder whole
+    (a walk through the app found it squeezed to "Fil…") beside the count and Show hidden."""
+    win = library
+    win.resize(700, 480)
+    qtbot.waitUntil(lambda: win.width() <= 1000)
+    people = win.browser.people
+    field = people.filter
+    qtbot.waitUntil(lambda: field.isVisible())
+    room = field.fontMetrics().horizontalAdvance(field.placeholderText())
+    assert field.width() >= room + 20
+    right = field.mapTo(win, field.rect().topRight()).x()
+    assert right < people.show_hidden.mapTo(win, people.show_hidden.rect().topLeft()).x()

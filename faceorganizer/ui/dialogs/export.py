@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from faceorganizer.core.library.export import ExportError, ExportReport, Mode, Options
 from faceorganizer.ui import jobs
 from faceorganizer.ui.dialogs.common import add_intro, fit_height
+from faceorganizer.ui.widgets.item_models import UNKNOWN_LABEL
 from faceorganizer.ui.workers import Task, is_running, run_task
 from faceorganizer.wording import count
 
@@ -93,7 +94,10 @@ class ExportDialog(QDialog):
             mode_box.addWidget(button)
         form.addRow("Files:", mode_box)
 
-        self.include_unknown = QCheckBox("Include an “Unknown” folder for unrecognised faces")
+        # the bin as the people view names it: "unrecognised faces" named nothing the user saw
+        self.include_unknown = QCheckBox(
+            f"Include an “Unknown” folder with the photos of the {UNKNOWN_LABEL.lower()}"
+        )
         self.include_unknown.setChecked(settings.value("export/unknown", False, bool))
         self.only_named = QCheckBox("Only people I have named")
         self.only_named.setChecked(settings.value("export/named", False, bool))

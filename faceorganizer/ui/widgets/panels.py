@@ -164,6 +164,9 @@ class PeoplePanel(QWidget):
         self.filter.setPlaceholderText("Filter by name")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMaximumWidth(220)
+        # a narrow window squeezed it to "Fil…": it keeps room for its placeholder
+        width = self.filter.fontMetrics().horizontalAdvance(self.filter.placeholderText())
+        self.filter.setMinimumWidth(width + 40)  # + the frame and the clear button
         header.addWidget(self.filter)
         self.show_hidden = QCheckBox("Show hidden")
         header.addWidget(self.show_hidden)
