@@ -19,7 +19,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import (
+    QEvent,
+    QItemSelectionModel,
+    QMimeData,
+    QObject,
+    QPoint,
+    QPointF,
+    Qt,
+    QTimer,
+    QUrl,
+)
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QPixmapCache
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
@@ -870,3 +880,29 @@ def test_a_small_window_keeps_the_name_filter_readable(qtbot, library: MainWindo
     assert field.width() >= room + 20
     right = field.mapTo(win, field.rect().topRight()).x()
     assert right < people.show_hidden.mapTo(win, people.show_hidden.rect().topLeft()).x()
+
+
+def test_the_keyboards_current_tile_is_ringed_while_its_grid_has_focus(
+    qtbot, library: MainWindow, catalog: Catalog
+) -> None:
+    """Tab into a grid and Ctrl+arrows move the current tile without selecting it: it
+    is drawn ringed while the grid has the focus (nothing showed where it was), and
+    plain again when the focus leaves; the face grid and the people grid alike."""
+    win = library
+    person = max(catalog.persons(), key=lambda p: p.faces)
+    show_person(qtbot, win, person.id)
+    win.activateWindow()
+    for view in (win.browser.faces.view, win.browser.people.view):
+        view.clearSelection()
+        index = view.model().index(1, 0)
+        view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
+        cell = view.visualRect(index)
+        view.setFocus()
+        qtbot.waitUntil(view.hasFocus)
+        ringed = view.viewport().grab(cell).toImage()
+        win.browser.people.filter.setFocus()
+        qtbot.waitUntil(lambda view=view: not view.hasFocus())
+        plain = view.viewport().grab(cell).toImage()
+        assert ringed != plain
+        edge = [ringed.pixelColor(x, cell.height() // 2) for x in range(4)]
+        assert edge != [plain.pixelColor(x, cell.height() // 2) for x in range(4)]

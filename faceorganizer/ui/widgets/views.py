@@ -64,6 +64,19 @@ def _selection_colour(palette: QPalette, alpha: int) -> QColor:
     return colour
 
 
+def _focus_ring(
+    painter: QPainter, option: QStyleOptionViewItem, rect: QRectF, radius: float
+) -> None:
+    """A dashed ring round the keyboard's current tile while its grid has the focus: the
+    arrow keys and Ctrl+arrows move it, and Tab into a grid showed no sign of where it was."""
+    if not option.state & QStyle.StateFlag.State_HasFocus:
+        return
+    pen = QPen(option.palette.color(QPalette.ColorRole.Highlight), 1.5, Qt.PenStyle.DashLine)
+    painter.setPen(pen)
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(rect, radius, radius)
+
+
 def _thumbnail(
     delegate: PersonDelegate | FaceDelegate, painter: QPainter, face: int, radius: int, index: Index
 ) -> QPixmap:
@@ -122,6 +135,7 @@ class PersonDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(_selection_colour(palette, 70 if selected else 28))
             painter.drawRoundedRect(cell.adjusted(2, 2, -2, -2), 10, 10)
+        _focus_ring(painter, option, QRectF(cell).adjusted(1.5, 1.5, -1.5, -1.5), 10)
         if index.data(HIDDEN_ROLE):
             painter.setOpacity(0.45)
         face = index.data(FACE_ID_ROLE)
@@ -229,6 +243,7 @@ class FaceDelegate(QStyledItemDelegate):
             painter.drawRoundedRect(
                 QRect(target, QSize(self.side, self.side)).adjusted(1, 1, -1, -1), 8, 8
             )
+        _focus_ring(painter, option, QRectF(cell).adjusted(1.5, 1.5, -1.5, -1.5), 10)
         painter.restore()
 
 
