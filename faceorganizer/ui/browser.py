@@ -263,6 +263,10 @@ class Browser(QObject):
 
         self.controller.read(source.read, arrived)
 
+    def show_heading(self) -> None:
+        """The grid's own title and count again (Photos by Date had put its own there)."""
+        self._heading(self.face_source, len(self.faces.model.face_ids()))
+
     def _heading(self, source: FaceSource, faces: int) -> None:
         """Title and count of the grid; Rename and Split… only for a person."""
         shown = None if isinstance(source, NoFaces) else faces

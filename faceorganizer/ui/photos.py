@@ -30,7 +30,7 @@ class PhotosPresenter(QObject):
         self.shown: tuple[int, ...] = ()
         controller.opened.connect(lambda: faces.photo_thumbs.set_root(controller.root))
         controller.closed.connect(lambda: faces.photo_thumbs.set_root(None))
-        faces.show_photos.toggled.connect(lambda _on: self.refresh())
+        faces.show_photos.toggled.connect(self._toggled)
         browser.faces_shown.connect(self.refresh)  # after every grid read: edits, scans
         selection = browser.people.view.selectionModel()
         selection.selectionChanged.connect(lambda *_: self.refresh())
@@ -48,6 +48,13 @@ class PhotosPresenter(QObject):
 
     def label(self, ids: tuple[int, ...]) -> str:
         return " & ".join(self.browser.person_name(p) for p in ids)
+
+    def _toggled(self, photos: bool) -> None:
+        """Photos: read them; faces again: their own heading (it kept "Photos of …")."""
+        if photos:
+            self.refresh()
+        else:
+            self.browser.show_heading()
 
     def refresh(self) -> None:
         if not self.faces.show_photos.isChecked():

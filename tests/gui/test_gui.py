@@ -906,3 +906,27 @@ def test_the_keyboards_current_tile_is_ringed_while_its_grid_has_focus(
         assert ringed != plain
         edge = [ringed.pixelColor(x, cell.height() // 2) for x in range(4)]
         assert edge != [plain.pixelColor(x, cell.height() // 2) for x in range(4)]
+
+
+def test_photos_by_date_leaves_the_panes_as_they_were(
+    qtbot, library: MainWindow, catalog: Catalog
+) -> None:
+    """Pressing Photos by Date at the window's usual size moves no splitter: its Export
+    These Photos… button and its longer hint pushed the faces pane wider, and the people
+    grid lost a column under the user's eyes. Pressed again, the faces come back under
+    their own heading (it kept saying "Photos of …")."""
+    win = library
+    win.resize(1280, 800)
+    person = max(catalog.persons(), key=lambda p: p.faces)
+    show_person(qtbot, win, person.id)
+    qtbot.wait(200)
+    before = win.splitter.sizes()
+    win.faces.show_photos.click()
+    qtbot.waitUntil(win.faces.export_together.isVisible)
+    qtbot.wait(200)
+    assert win.splitter.sizes() == before
+    assert win.faces.export_together.geometry().right() <= win.faces.width()
+    qtbot.waitUntil(lambda: win.faces.title.text() == f"Photos of {person.display_name}")
+    win.faces.show_photos.click()  # back to the faces: their own heading again
+    assert win.faces.title.text() == person.display_name
+    assert win.faces.count.text() == f"{person.faces} faces"

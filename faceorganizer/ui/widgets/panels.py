@@ -125,6 +125,10 @@ class ElidedLabel(QLabel):
         self.setToolTip(text)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
     def minimumSizeHint(self) -> QSize:
         return QSize(0, super().minimumSizeHint().height())
 
@@ -139,7 +143,8 @@ class ElidedLabel(QLabel):
 def _header(title: str) -> tuple[QHBoxLayout, QLabel, QLabel]:
     row = QHBoxLayout()
     row.setContentsMargins(10, 8, 10, 4)
-    label = QLabel(title)
+    label = ElidedLabel(title)  # a long title ("Photos with Ann & Bo") is cut, never
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)  # widens
     label.setObjectName("panelTitle")
     count = QLabel()
     count.setObjectName("panelCount")
@@ -202,12 +207,6 @@ class FacesPanel(QWidget):
         self.person_buttons.setContentsMargins(0, 0, 0, 0)
         self.person_buttons.setSpacing(2)
         header.addWidget(self.person_bar)
-        self.export_together = QToolButton()
-        self.export_together.setText("Export These Photos…")
-        self.export_together.setToolTip("Copy these photos into one folder")
-        self.export_together.setAutoRaise(True)
-        self.export_together.hide()
-        header.addWidget(self.export_together)
         self.show_photos = QToolButton()
         self.show_photos.setText("Photos by Date")
         self.show_photos.setCheckable(True)
@@ -243,23 +242,40 @@ class FacesPanel(QWidget):
         self.pages.addWidget(self.view)
         self.pages.addWidget(self.photos)
         layout.addWidget(self.pages, 1)
+        # Export These Photos… sits in the bar under the header, beside the photos' hint:
+        # in the header it made the pane wider than the window had given it, and the
+        # splitter took the room from the people grid whenever Photos by Date was pressed
+        self.export_together = QToolButton()
+        self.export_together.setText("Export These Photos…")
+        self.export_together.setToolTip("Copy these photos into one folder")
+        self.export_together.setAutoRaise(True)
         self.photos_hint = self._bar_hint(
-            "Double-click a photo to open it · select several people for the photos they are all in"
+            "Double-click a photo to open it · select several people for the photos they "
+            "are all in",
+            self.export_together,
         )
         self.show_photos.toggled.connect(self._photos_toggled)
 
-    def _bar_hint(self, text: str) -> QLabel:
-        """A page of the bar under the header: a line of what the mouse does there."""
-        hint = QLabel(text)
+    def _bar_hint(self, text: str, button: QToolButton | None = None) -> ElidedLabel:
+        """A page of the bar under the header: a line of what the mouse does there (cut
+        short in a narrow pane, never widening it), and a button at its end."""
+        hint = ElidedLabel(text)
         hint.setObjectName("hint")
         hint.setContentsMargins(10, 0, 10, 0)
-        self.bar.addWidget(hint)
+        if button is None:
+            self.bar.addWidget(hint)
+            return hint
+        page = QWidget()
+        row = QHBoxLayout(page)
+        row.setContentsMargins(0, 0, 6, 0)
+        row.addWidget(hint, 1)
+        row.addWidget(button)
+        self.bar.addWidget(page)
         return hint
 
     def _photos_toggled(self, photos: bool) -> None:
         """Faces or whole photos; the selection bar belongs to the faces."""
         self.pages.setCurrentIndex(1 if photos else 0)
-        self.export_together.setVisible(photos)
         self.bar.setCurrentIndex(2 if photos else 0)
 
     def _button(self, action: object) -> QToolButton:
