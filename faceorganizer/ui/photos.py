@@ -13,6 +13,8 @@ from faceorganizer.ui.controller import LibraryController
 from faceorganizer.ui.widgets.panels import FacesPanel
 from faceorganizer.wording import count
 
+NO_PERSON = "Select a person to see their photos (Ctrl+click several: the photos they are all in)"
+
 
 class PhotosPresenter(QObject):
     """Keeps the photos page in step with the people selection and the library."""
@@ -82,5 +84,8 @@ class PhotosPresenter(QObject):
         else:
             title = f"Photos {'with' if len(ids) > 1 else 'of'} {self.label(ids)}"
         self.faces.title.setText(title)
-        self.faces.count.setText(count(len(photos), "photo"))
+        self.faces.count.setText(count(len(photos), "photo") if ids else "")
+        # Unsorted faces (or nothing) chosen: say what to pick instead of "0 photos"
+        self.faces.photos.placeholder = "" if ids else NO_PERSON
+        self.faces.photos.viewport().update()
         self.faces.export_together.setEnabled(bool(photos))

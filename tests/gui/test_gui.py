@@ -930,3 +930,23 @@ def test_photos_by_date_leaves_the_panes_as_they_were(
     win.faces.show_photos.click()  # back to the faces: their own heading again
     assert win.faces.title.text() == person.display_name
     assert win.faces.count.text() == f"{person.faces} faces"
+
+
+def test_photos_by_date_of_the_unsorted_faces_says_what_to_pick(qtbot, library: MainWindow) -> None:
+    """Photos by Date with the Unsorted faces chosen has no person to show: it says to
+    select one (it showed "Photos · 0 photos" and an empty page); a person's photos then
+    fill the page, and the message goes."""
+    win = library
+    with qtbot.waitSignal(win.browser.faces_shown, timeout=10_000):
+        win.browser.show_person(None, select_tile=True)
+    win.faces.show_photos.click()
+    photos = win.faces.photos
+    qtbot.waitUntil(lambda: photos.placeholder.startswith("Select a person"))
+    assert win.faces.count.text() == "" and photos.model_.rowCount() == 0
+    blank = photos.viewport().grab().toImage()
+    photos.placeholder = ""
+    assert photos.viewport().grab().toImage() != blank  # the message is drawn
+    person = max(win.browser.people.model.rows(), key=lambda r: r.faces * (r.person_id is not None))
+    win.browser.show_person(person.person_id, select_tile=True)
+    qtbot.waitUntil(lambda: photos.model_.rowCount() > 0)
+    assert photos.placeholder == ""

@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPalette, QPixmap
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QListView,
     QStyle,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from faceorganizer.core.store.catalog import PhotoRow
+from faceorganizer.ui.widgets.views import paint_placeholder
 
 PHOTO_ROLE = Qt.ItemDataRole.UserRole + 20  # the PhotoRow
 TILE = 180  # logical pixels of a photo's square
@@ -217,7 +218,12 @@ class PhotosView(QListView):
         self.setItemDelegate(PhotoDelegate(thumbs, self))
         self.model_ = PhotosModel(self)
         self.setModel(self.model_)
+        self.placeholder = ""  # why it is empty, when it is
         thumbs.ready.connect(self.model_.changed)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(event)
+        paint_placeholder(self, self.placeholder)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         index = self.indexAt(event.position().toPoint())

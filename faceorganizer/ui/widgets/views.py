@@ -247,6 +247,20 @@ class FaceDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+def paint_placeholder(view: QListView, text: str) -> None:
+    """What an empty grid is waiting for, in its middle ("Select a person to see their
+    faces"); nothing while it has items or no text."""
+    if view.model() is None or view.model().rowCount() or not text:
+        return
+    painter = QPainter(view.viewport())
+    painter.setPen(view.palette().color(QPalette.ColorRole.PlaceholderText))
+    painter.drawText(
+        view.viewport().rect().adjusted(24, 24, -24, -24),
+        Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+        text,
+    )
+
+
 class _GridView(QListView):
     """Shared setup: icon-mode grid with uniform items and a message when empty."""
 
@@ -320,14 +334,7 @@ class _GridView(QListView):
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
-        if self.model() is not None and self.model().rowCount() == 0 and self.placeholder:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-            painter.drawText(
-                self.viewport().rect().adjusted(24, 24, -24, -24),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.placeholder,
-            )
+        paint_placeholder(self, self.placeholder)
 
 
 class PeopleView(_GridView):
