@@ -950,3 +950,19 @@ def test_photos_by_date_of_the_unsorted_faces_says_what_to_pick(qtbot, library: 
     win.browser.show_person(person.person_id, select_tile=True)
     qtbot.waitUntil(lambda: photos.model_.rowCount() > 0)
     assert photos.placeholder == ""
+
+
+def test_the_scan_status_keeps_its_cancel_button_the_same_size(qtbot, window: MainWindow) -> None:
+    """From a long stage text to a shorter one the status bar keeps the scan status as
+    wide: the text gives way, Cancel keeps its size (it grew by 64 px)."""
+    window.resize(1280, 800)
+    status = window.scan_status
+    status.show()
+    status.stage("Looking for new and changed photos…")
+    qtbot.waitUntil(lambda: status.cancel.width() > 0)
+    qtbot.wait(100)
+    width = status.cancel.width()
+    status.files(0, 44)
+    qtbot.wait(100)
+    assert status.label.text() == "Finding faces: 0 / 44 photos"
+    assert status.cancel.width() == width

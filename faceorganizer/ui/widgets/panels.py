@@ -343,7 +343,10 @@ class ScanStatus(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel()
-        layout.addWidget(self.label)
+        # the label takes the room a longer stage text left (the status bar keeps its
+        # width): Cancel grew from 78 to 142 px when "Finding faces" followed
+        self.label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        layout.addWidget(self.label, 1)
         self.bar = QProgressBar()
         self.bar.setFixedWidth(220)
         self.bar.setTextVisible(False)
