@@ -374,14 +374,29 @@ def run_scan(workdir: Path, folder: Path) -> dict[str, float]:
     return {"scan_faces_dev": stall}
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def library_options(description: str) -> argparse.ArgumentParser:
+    """The options that name the cached library (catalog_writes.py takes them too)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--scan", action="store_true", help="stall during a scan of faces-dev")
     parser.add_argument("--json", action="store_true", help="print only the JSON object")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/faceorganizer-gui-latency"))
     parser.add_argument("--folder", type=Path, default=FACES_DEV, help="faces-dev")
+    return parser
+
+
+def cached_library(args: argparse.Namespace) -> Path:
+    """The library of these options in their workdir, built first if it is not there."""
+    built = args.workdir.resolve() / f"library-{args.faces}-{args.seed}.sqlite"
+    if not built.is_file():
+        print(f"building a {args.faces:,}-face library in {built}", file=sys.stderr)
+        build_library(built, args.faces, args.seed, built.parent, args.folder.resolve())
+    return built
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = library_options(__doc__.split("\n")[0])
+    parser.add_argument("--scan", action="store_true", help="stall during a scan of faces-dev")
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
@@ -391,10 +406,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.scan:
         steps = run_scan(workdir, args.folder.resolve())
     else:
-        built = workdir / f"library-{args.faces}-{args.seed}.sqlite"
-        if not built.is_file():
-            print(f"building a {args.faces:,}-face library in {built}", file=sys.stderr)
-            build_library(built, args.faces, args.seed, workdir, args.folder.resolve())
+        built = cached_library(args)
         library = workdir / "run.sqlite"
         fresh_copy(built, library)
         window = make_window(workdir)
