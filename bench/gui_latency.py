@@ -15,7 +15,9 @@ during a step is that step's stall. Prints one JSON object,
 ``{"max_stall_ms": ..., "steps": {name: ms}, "seconds": {...}}`` (``--json``), or a table.
 
 The built library is kept in ``--workdir`` (keyed by size and seed); each run works on a
-fresh copy of it. Wall-clock figures; the machine's other load shows up in them.
+fresh copy of it. A library (or faces-dev scan) cached by an older schema is upgraded in
+place when next used, as the app upgrades it, so runs before and after a schema change
+work on the same faces. Wall-clock figures; the machine's other load shows up in them.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def real_faces(workdir: Path, folder: Path) -> tuple[list[bytes], str]:
             pass
         catalog.close()
         partial.rename(path)
-    catalog = Catalog(path, readonly=True)
+    catalog = Catalog(path)  # not read-only: upgrades a scan cached by an older schema
     try:
         face_ids, _, _ = catalog.embeddings()
         thumbs = [catalog.thumbnail(int(f)) for f in face_ids]
@@ -135,7 +137,7 @@ def build_library(path: Path, faces: int, seed: int, workdir: Path, folder: Path
 def fresh_copy(source: Path, target: Path) -> None:
     for stale in target.parent.glob(target.name + "*"):
         stale.unlink()
-    original = Catalog(source, readonly=True)
+    original = Catalog(source)  # not read-only: upgrades a library cached by an older schema
     original.backup_to(target)
     original.close()
     knn = Path(str(source) + ".knn.npz")

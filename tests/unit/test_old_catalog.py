@@ -18,7 +18,8 @@ import pytest
 
 from faceorganizer.config import Settings
 from faceorganizer.core.library.edits import Editor
-from faceorganizer.core.store.catalog import SCHEMA_VERSION, Catalog, FaceRecord
+from faceorganizer.core.library.scan import scan
+from faceorganizer.core.store.catalog import _MIGRATIONS, SCHEMA_VERSION, Catalog, FaceRecord
 from faceorganizer.core.vision.model_files import SFACE
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "catalog-v2.sqlite"
@@ -97,23 +98,17 @@ def test_old_library_keeps_the_detector_it_was_scanned_with(
     new.close()
 
 
-def _as_schema_4(catalog: Catalog, meta: dict[str, str], faces: bool) -> Path:
-    """A copy of the catalog put back to schema 4 with these meta rows (and its faces
-    or none), as versions between 079d0e1 and this one left catalogs."""
-    path = catalog.path.with_name(f"v4-{len(meta)}-{faces}.sqlite")
-    catalog.backup_to(path)
+def _as_schema_4(tmp_path: Path, meta: dict[str, str], faces: bool) -> Path:
+    """A copy of the fixture brought to schema 4 with these meta rows (and its faces or
+    none), as versions between 079d0e1 and the detector migration left catalogs."""
+    path = tmp_path / f"v4-{len(meta)}-{faces}.sqlite"
+    shutil.copyfile(FIXTURE, path)
     db = sqlite3.connect(path)
+    db.executescript(f"BEGIN; {''.join(_MIGRATIONS[2:4])}; PRAGMA user_version = 4; COMMIT;")
     with db:
-        for table in ("faces", "files", "persons"):  # the issued_ids migration's
-            db.execute(f"DROP TRIGGER {table}_issued")
-        db.execute("DROP TABLE issued_ids")
-        db.execute("DELETE FROM meta WHERE key = 'settings'")
         db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", meta.items())
         if not faces:
             db.execute("DELETE FROM faces")
-        db.execute("ALTER TABLE faces DROP COLUMN yaw")  # schema 6's
-        db.execute("ALTER TABLE faces DROP COLUMN wide_embedding")  # schema 7's
-    db.execute("PRAGMA user_version = 4")
     db.close()
     return path
 
@@ -132,9 +127,9 @@ def _as_schema_4(catalog: Catalog, meta: dict[str, str], faces: bool) -> Path:
     ],
 )  # fmt: skip
 def test_the_detector_row_moves_into_the_settings_record(
-    old_catalog: Catalog, meta: dict[str, str], faces: bool, detector: str, grouping: bool
+    tmp_path: Path, meta: dict[str, str], faces: bool, detector: str, grouping: bool
 ) -> None:
-    migrated = Catalog(_as_schema_4(old_catalog, meta, faces))
+    migrated = Catalog(_as_schema_4(tmp_path, meta, faces))
     assert migrated.schema_version() == SCHEMA_VERSION
     assert migrated.get_meta("detector") is None
     assert migrated.settings().detector == detector
@@ -155,24 +150,57 @@ def _schema_2_copy(tmp_path: Path, change: str) -> Path:
     return path
 
 
-def _users_work(path: Path) -> list[tuple]:
-    """Every row a user's work lives in (meta aside: it holds the catalog's bookkeeping)."""
+FACE_BLOBS = ("thumb", "embedding", "wide_embedding")  # face row columns before schema 9
+
+
+def _users_work(path: Path) -> list[tuple[str, dict[str, object]]]:
+    """Every row a user's work lives in (meta aside: it holds the catalog's bookkeeping),
+    as (table, {column: value}); a face's blobs are :func:`_face_blobs`'."""
     db = sqlite3.connect(path)
+    db.row_factory = sqlite3.Row
     tables = ("files", "faces", "persons", "rejections", "edits", "layout")
-    rows = [(t, *r) for t in tables for r in db.execute(f"SELECT * FROM {t} ORDER BY 1, 2")]
+    rows = [
+        (t, {k: v for k, v in dict(r).items() if k not in FACE_BLOBS})
+        for t in tables
+        for r in db.execute(f"SELECT * FROM {t} ORDER BY 1, 2")
+    ]
     db.close()
     return rows
 
 
+def _face_blobs(path: Path) -> dict[int, tuple[bytes | None, ...]]:
+    """face id -> (thumbnail, descriptor, wide crop's descriptor), read where the
+    catalog's schema keeps them: in the face rows before schema 9, in tables since."""
+    db = sqlite3.connect(path)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'face_thumbs'").fetchone():
+        sql = (
+            "SELECT id, t.jpeg, e.vector, w.vector FROM faces "
+            "LEFT JOIN face_thumbs t ON t.face_id = id "
+            "LEFT JOIN face_embeddings e ON e.face_id = id "
+            "LEFT JOIN face_wide_embeddings w ON w.face_id = id"
+        )
+    else:
+        columns = {r[1] for r in db.execute("PRAGMA table_info(faces)")}
+        wide = "wide_embedding" if "wide_embedding" in columns else "NULL"  # schema 7's
+        sql = f"SELECT id, thumb, embedding, {wide} FROM faces"
+    blobs = {int(r[0]): tuple(r[1:]) for r in db.execute(sql)}
+    db.close()
+    return blobs
+
+
 def test_the_id_migration_keeps_every_row_and_backs_up_first(tmp_path: Path) -> None:
     path = _schema_2_copy(tmp_path, "INSERT INTO rejections VALUES (7, 1);")
-    before = _users_work(path)
+    before, blobs = _users_work(path), _face_blobs(path)
     Catalog(path).close()
-    after = _users_work(path)  # later schemas added columns at the rows' ends
-    assert [row[: len(old)] for row, old in zip(after, before, strict=True)] == before
+    after = _users_work(path)  # later schemas added columns
+    assert [
+        (t, {k: row[k] for k in old}) for (t, row), (_, old) in zip(after, before, strict=True)
+    ] == before
+    assert _face_blobs(path) == blobs
     (backup,) = (tmp_path / "backups" / path.name).glob("*.sqlite")
     assert backup.name.endswith(f"-before-schema-{SCHEMA_VERSION}.sqlite")
     assert _users_work(backup) == before
+    assert _face_blobs(backup) == blobs
 
 
 def test_ids_the_old_undo_log_names_are_never_given_again(tmp_path: Path) -> None:
@@ -186,8 +214,8 @@ def test_ids_the_old_undo_log_names_are_never_given_again(tmp_path: Path) -> Non
         (row["x0"], row["y0"], row["x1"], row["y1"]),
         row["score"],
         np.frombuffer(row["landmarks"], np.float32),
-        row["thumb"],
-        np.frombuffer(row["embedding"], np.float32),
+        catalog.thumbnail(1) or b"",
+        catalog.embeddings()[2][0],  # face 1's: the first id
         row["model"],
     )
     new_file = catalog.add_file("new.jpg", 1, 1, None)
@@ -196,4 +224,71 @@ def test_ids_the_old_undo_log_names_are_never_given_again(tmp_path: Path) -> Non
     assert Editor(catalog).undo() == "Move 1 face(s) (1 face no longer in the library)"
     assert catalog.face_state([new_face]) == {new_face: (None, 0, 0)}
     assert catalog.new_person() == 5
+    catalog.close()
+
+
+def _as_schema_8(source: Path, path: Path) -> None:
+    """The catalog ``source`` as schema 8's code wrote it: each face's thumbnail and
+    descriptors in its row."""
+    db = sqlite3.connect(path)
+    db.executescript(f"BEGIN; {''.join(_MIGRATIONS[:8])}; PRAGMA user_version = 8; COMMIT;")
+    db.execute("ATTACH ? AS new", (str(source),))
+    columns = "file_id, x0, y0, x1, y1, score, landmarks, model, person_id, locked, ignored, "
+    columns += "xmp_name, xmp_applied, yaw"
+    with db:
+        for table in ("meta", "files", "persons"):
+            db.execute(f"INSERT OR REPLACE INTO {table} SELECT * FROM new.{table}")
+        db.execute(
+            f"INSERT INTO faces(id, {columns}, thumb, embedding, wide_embedding) "
+            f"SELECT id, {columns}, t.jpeg, e.vector, w.vector FROM new.faces "
+            "LEFT JOIN new.face_thumbs t ON t.face_id = id "
+            "LEFT JOIN new.face_embeddings e ON e.face_id = id "
+            "LEFT JOIN new.face_wide_embeddings w ON w.face_id = id"
+        )
+        for table in ("rejections", "edits", "layout"):
+            db.execute(f"INSERT INTO {table} SELECT * FROM new.{table}")
+    db.close()
+
+
+def test_thumbnails_and_descriptors_leave_the_face_rows_byte_for_byte(
+    small_library: Path, tmp_path: Path
+) -> None:
+    """Schema 9 keeps a face row small (an edit rewrites it whole): a scanned library
+    upgraded keeps every face's thumbnail and descriptors as they were, and a photo's
+    faces deleted (detected again, forgotten) take theirs along."""
+    scanned = Catalog(tmp_path / "scanned.sqlite", root=small_library)
+    for _ in scan(scanned, small_library, Settings()):
+        pass
+    scanned.close()
+    path = tmp_path / "v8.sqlite"
+    _as_schema_8(scanned.path, path)
+    blobs = _face_blobs(path)
+    assert all(thumb and vector for thumb, vector, _ in blobs.values())
+    assert any(wide for _, _, wide in blobs.values())  # turned faces: a wider crop's too
+
+    catalog = Catalog(path)
+    assert catalog.schema_version() == SCHEMA_VERSION
+    # the moved blobs' old pages given back (a third of this file), the WAL emptied
+    assert catalog.db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    assert Path(f"{path}-wal").stat().st_size == 0
+    columns = {r[1] for r in catalog.db.execute("PRAGMA table_info(faces)")}
+    assert not columns & set(FACE_BLOBS)
+    assert _face_blobs(path) == blobs
+    face_ids, _, vectors = catalog.embeddings()
+    assert sorted(face_ids.tolist()) == sorted(blobs)
+    assert [catalog.thumbnail(int(f)) for f in face_ids] == [blobs[f][0] for f in face_ids]
+    assert [v.tobytes() for v in vectors] == [blobs[f][1] for f in face_ids]
+    wide = catalog.wide_embeddings(face_ids, vectors)
+    assert [v.tobytes() for v in wide] == [blobs[f][2] or blobs[f][1] for f in face_ids]
+
+    files = {f.path: f.id for f in catalog.files()}
+    catalog.reset_file(files["groups/frec__obama_and_biden.jpg"], 1, 1, None)  # changed
+    catalog.mark_missing([files["Joe_Biden/frec__biden2.jpg"]])
+    catalog.forget_missing()
+    kept = {int(r[0]) for r in catalog.db.execute("SELECT id FROM faces")}
+    assert len(kept) < len(blobs)
+    assert _face_blobs(path) == {f: b for f, b in blobs.items() if f in kept}
+    for table in ("face_thumbs", "face_embeddings", "face_wide_embeddings"):
+        stored = {int(r[0]) for r in catalog.db.execute(f"SELECT face_id FROM {table}")}
+        assert stored <= kept
     catalog.close()
