@@ -29,7 +29,11 @@ from faceorganizer.core.vision.finder import (
     init_worker,
     process_in_worker,
 )
-from faceorganizer.core.vision.model_cache import cached_resnet_onnx, cached_sface_onnx
+from faceorganizer.core.vision.model_cache import (
+    cached_frontal_detector,
+    cached_resnet_onnx,
+    cached_sface_onnx,
+)
 from faceorganizer.wording import count
 
 
@@ -118,8 +122,10 @@ def find_faces(
     yield Progress("faces", 0, total)
     suspects: deque[FileRow] = deque()
     workers = min(settings.worker_count(), total)
-    if total and settings.embedder in MODEL_FILES:
-        MODEL_FILES[settings.embedder]()  # make it once here, not in every worker at once
+    if total:  # make them once here, not in every worker at once
+        cached_frontal_detector()  # every detector but MTCNN alone checks with HOG
+        if settings.embedder in MODEL_FILES:
+            MODEL_FILES[settings.embedder]()
     context = multiprocessing.get_context("spawn")  # fork is unsafe beside Qt threads
 
     def record(row: FileRow, result: FileResult) -> Progress:

@@ -9,6 +9,7 @@ import dlib
 import numpy as np
 
 from faceorganizer.core.vision import model_files
+from faceorganizer.core.vision.model_cache import frontal_face_detector
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1
 
@@ -65,7 +66,7 @@ class HogDetector:
     def __init__(self, upsample: int | None = None, small_side: int = 1000) -> None:
         self.upsample = upsample
         self.small_side = small_side
-        self._detector = dlib.get_frontal_face_detector()
+        self._detector = frontal_face_detector()
         self._landmarks = FivePoints()
 
     def _upsample_for(self, rgb: np.ndarray) -> int:

@@ -20,6 +20,7 @@ import numpy as np
 
 from faceorganizer.core.vision.detect import Box, Detection, FivePoints, iou
 from faceorganizer.core.vision.detect_mtcnn import MtcnnDetector, hog_like_rect, nms
+from faceorganizer.core.vision.model_cache import frontal_face_detector
 
 HOG_FACE = 100  # face side in the crop HOG checks: just above its 80 px window
 CONTEXT = 1.0  # crop margin on each side, in face sides: HOG needs the face's outline
@@ -82,7 +83,7 @@ class HogCheck:
     there, and dlib's 5 points on that box (the box they were trained on)."""
 
     def __init__(self) -> None:
-        self._hog = dlib.get_frontal_face_detector()
+        self._hog = frontal_face_detector()
         self._landmarks = FivePoints()
 
     def confirm(
