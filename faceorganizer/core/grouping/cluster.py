@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import connected_components
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, MIN_PERSON_FACES
 from faceorganizer.core.grouping.arrays import as_embeddings
-from faceorganizer.core.grouping.attach import attach_groups, attach_small, unsorted
+from faceorganizer.core.grouping.attach import GROUP_REACH, attach_groups, attach_small, unsorted
 from faceorganizer.core.grouping.constraints import (
     Constraints,
     PreparedConstraints,
@@ -94,6 +94,7 @@ def cluster(
     rules: Rules = Rules(),
     turned: np.ndarray | None = None,
     turned_vectors: np.ndarray | None = None,
+    within: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """Cluster label per face (0 = largest cluster); -1 for a face that joined no one.
 
@@ -107,6 +108,9 @@ def cluster(
     ``previous``: labels of the first faces from an earlier call with the same settings,
     the rest being new (see :func:`knn_update`); only the region the new faces reach is
     re-clustered (:func:`_touched_region`), the other faces keep their cluster.
+    ``within`` = (positions, total): these faces are a region cut out of ``total`` faces
+    (:func:`context_region`, :func:`restrict_neighbors`), clustered in the order Chinese
+    whispers would visit them there.
     """
     if algorithm not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {algorithm!r}; choose from {tuple(ALGORITHMS)}")
@@ -118,14 +122,10 @@ def cluster(
     idx, dist = knn(x, seed=seed) if neighbors is None else neighbors
     wide = x if turned_vectors is None or not rules.wide else as_embeddings(turned_vectors)
     if previous is None:
-        return _run(x, wide, idx, dist, algorithm, t, prep, seed, rules, turned)
+        return _run(x, wide, idx, dist, algorithm, t, prep, seed, rules, turned, within)
     region = _touched_region(idx, dist, np.asarray(previous, np.int64), t, prep)
     sub = np.flatnonzero(region)
-    local = np.full(x.shape[0], -1, np.int64)
-    local[sub] = np.arange(sub.size)
-    # links leaving the region become self-links of infinite length, which both steps drop
-    sub_idx = np.where(region[idx[sub]], local[idx[sub]], np.arange(sub.size)[:, None])
-    sub_dist = np.where(region[idx[sub]], dist[sub], np.inf).astype(np.float32)
+    sub_idx, sub_dist = restrict_neighbors(idx, dist, region)
     sub_prep = prepare_constraints(sub.size, restrict_constraints(constraints, sub, x.shape[0]))
     labels = np.r_[previous, np.full(x.shape[0] - len(previous), -1)].astype(np.int64)
     sub_turned = None if turned is None else np.asarray(turned, bool)[sub]
@@ -134,6 +134,47 @@ def cluster(
     )
     labels[sub] = np.where(fresh >= 0, fresh + labels.max(initial=-1) + 1, -1)
     return renumber(labels)
+
+
+def restrict_neighbors(
+    idx: np.ndarray, dist: np.ndarray, region: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The kNN lists of the faces in ``region`` (a mask), renumbered to their positions
+    among them: links leaving the region become self-links of infinite length, which
+    every step drops."""
+    sub = np.flatnonzero(region)
+    local = np.full(region.shape[0], -1, np.int64)
+    local[sub] = np.arange(sub.size)
+    inside = region[idx[sub]]
+    sub_idx = np.where(inside, local[idx[sub]], np.arange(sub.size)[:, None])
+    return sub_idx, np.where(inside, dist[sub], np.inf).astype(np.float32)
+
+
+def context_region(
+    idx: np.ndarray, dist: np.ndarray, start: np.ndarray, groups: np.ndarray, threshold: float
+) -> np.ndarray:
+    """The faces whose grouping decides how the ``start`` faces (a mask) group: a mask.
+
+    Every step joins faces or groups by links shorter than ``threshold + GROUP_REACH``
+    (attach_groups' reach; whispers, the merge and attach_small stop sooner), so the
+    region closes over those links and over ``groups`` (a group id per face, -1 none:
+    the people as they are, so that no cluster is cut and anchors come whole). The ratio
+    tests also weigh the next nearest cluster, which may lie farther: one more kNN link
+    of any length, either way, and those faces' groups are added as witnesses.
+    """
+    n = idx.shape[0]
+    rows = np.repeat(np.arange(n), idx.shape[1])
+    near = dist.ravel() < threshold + GROUP_REACH
+    grouped = np.flatnonzero(groups >= 0)
+    hubs = n + groups.max(initial=-1) + 1  # node ids past the faces: one per group
+    a = np.r_[rows[near], grouped]
+    b = np.r_[idx.ravel()[near], n + groups[grouped]]
+    graph = sparse.coo_matrix((np.ones(a.size, np.int8), (a, b)), shape=(hubs, hubs))
+    _, comp = connected_components(graph, directed=False)
+    core = np.isin(comp[:n], comp[:n][start])
+    linked = core | core[idx].any(axis=1)
+    linked[idx[core].ravel()] = True
+    return linked | np.isin(groups, groups[linked & (groups >= 0)])
 
 
 def _touched_region(
@@ -182,6 +223,7 @@ def _run(
     seed: int,
     rules: Rules,
     turned: np.ndarray | None,
+    within: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """One clustering over a precomputed kNN list.
 
@@ -189,12 +231,13 @@ def _run(
     ``threshold`` in average linkage are merged. Then the small clusters' faces attach
     and what is left too small becomes -1 (see :class:`Rules`). ``rules.mutual`` prunes
     the graph both algorithms link faces by; the merge and attach steps read all links.
-    ``wide``: the descriptors groups of turned faces join by (see :func:`cluster`).
+    ``wide``: the descriptors groups of turned faces join by; ``within``: see :func:`cluster`.
     """
     links = mutual_links(idx, dist, MUTUAL_RANK[algorithm]) if rules.mutual else dist
     if algorithm == "chinese-whispers":
         cw_t = whispers_threshold(threshold, rules.merge_gap)
-        labels = chinese_whispers(neighbor_graph(idx, links, cw_t), cw_t, prep, seed=seed)
+        graph = neighbor_graph(idx, links, cw_t)
+        labels = chinese_whispers(graph, cw_t, prep, seed=seed, within=within)
         labels = merge_clusters(labels, idx, dist, x, threshold, prep, band=rules.merge_band)
     else:
         labels = repair(dbscan(neighbor_graph(idx, links, threshold)), x, prep)

@@ -26,12 +26,20 @@ def _similarity_weights(dist: np.ndarray, threshold: float) -> np.ndarray:
 
 
 def chinese_whispers(
-    graph: sparse.csr_matrix, threshold: float, prep: PreparedConstraints, seed: int = 0
+    graph: sparse.csr_matrix,
+    threshold: float,
+    prep: PreparedConstraints,
+    seed: int = 0,
+    within: tuple[np.ndarray, int] | None = None,
 ) -> np.ndarray:
     """Weighted Chinese whispers with a seeded node order per sweep.
 
     Links to anchored faces weigh ANCHOR_PULL times more, so that user-confirmed faces
     recruit their look-alikes before a free cluster settles on a label of its own.
+    ``within`` = (positions, total): the graph's faces are these ascending positions
+    among ``total`` faces, and each sweep visits them in the order it would visit them
+    among all; a part of the graph no link leaves (cluster.context_region) then settles
+    exactly as it does in the whole (the order decides ties: 4 + 3 faces or 7).
     """
     n = graph.shape[0]
     labels = np.where(prep.anchor_label >= 0, prep.anchor_label, np.arange(n)).astype(np.int64)
@@ -46,8 +54,13 @@ def chinese_whispers(
     from faceorganizer.core.grouping.kernels import whispers_sweep as sweep
 
     rng = np.random.default_rng(seed)
+    local = None
+    if within is not None:
+        local = np.full(within[1], -1, np.int64)
+        local[within[0]] = np.arange(n)
     for _ in range(MAX_ITERATIONS):
-        order = rng.permutation(n)
+        order = rng.permutation(n) if local is None else local[rng.permutation(local.size)]
+        order = order if local is None else order[order >= 0]
         changed = sweep(order, indptr, indices, weights, labels, pinned, active, arrays, *scratch)
         if changed == 0:
             break

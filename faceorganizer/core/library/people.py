@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from faceorganizer.config import ALGORITHMS, DEFAULT_THRESHOLD, TURNED_YAW, Settings
-from faceorganizer.core.grouping.cluster import MERGE_GAP_V2, Rules, cluster
+from faceorganizer.core.grouping.cluster import (
+    MERGE_GAP_V2,
+    Rules,
+    cluster,
+    context_region,
+    restrict_neighbors,
+)
 from faceorganizer.core.grouping.constraints import Constraints
 from faceorganizer.core.library.edits import Change, Editor
 from faceorganizer.core.library.neighbors import neighbors_for
@@ -29,10 +35,14 @@ class ClusterResult:
 
 
 def _constraints(
-    catalog: Catalog, face_ids: np.ndarray, file_ids: np.ndarray, free: frozenset[int]
+    catalog: Catalog,
+    face_ids: np.ndarray,
+    file_ids: np.ndarray,
+    free: frozenset[int],
+    assignments: dict[int, tuple[int | None, bool]],
 ) -> Constraints:
-    """The user's edits as constraints; faces in ``free`` anchor nowhere (a split's)."""
-    assignments = catalog.assignments()
+    """The user's edits (``assignments``: the catalog's) as constraints; faces in
+    ``free`` anchor nowhere (a split's)."""
     anchor = np.full(len(face_ids), -1, np.int64)
     for i, face in enumerate(face_ids.tolist()):
         person, locked = assignments[face]
@@ -124,12 +134,25 @@ def _cluster_all(
 ) -> tuple[np.ndarray, Constraints, np.ndarray]:
     """(face ids, constraints, labels): every usable face clustered under the user's edits
     (those of the faces in ``free`` aside), on the catalog's cached kNN graph, as grouping
-    ``version`` does it."""
+    ``version`` does it. With ``free`` (a split's faces), only they and the faces that
+    decide how they group (cluster.context_region) are clustered and returned."""
     face_ids, file_ids, vectors = catalog.embeddings()
-    constraints = _constraints(catalog, face_ids, file_ids, free)
+    assignments = catalog.assignments()
     if len(face_ids) == 0:
+        constraints = _constraints(catalog, face_ids, file_ids, free, assignments)
         return face_ids, constraints, np.empty(0, np.int64)
     neighbors = neighbors_for(catalog.path, face_ids, vectors)
+    within = None
+    if free:
+        people = [assignments[f][0] if f not in free else None for f in face_ids.tolist()]
+        groups = np.array([-1 if p is None else p for p in people], np.int64)
+        start = np.isin(face_ids, np.fromiter(free, np.int64, len(free)))
+        t = DEFAULT_THRESHOLD[algorithm] if threshold is None else threshold
+        region = context_region(*neighbors, start, groups, t)
+        within = (np.flatnonzero(region), region.size)
+        neighbors = restrict_neighbors(*neighbors, region)
+        face_ids, file_ids, vectors = face_ids[region], file_ids[region], vectors[region]
+    constraints = _constraints(catalog, face_ids, file_ids, free, assignments)
     rules = _VERSION_RULES.get(version, Rules())
     turned = np.abs(catalog.yaws(face_ids)) > TURNED_YAW if rules.groups else None
     # a face scanned before schema 7 has no wide descriptor: its own stands in
@@ -143,6 +166,7 @@ def _cluster_all(
         rules=rules,
         turned=turned,
         turned_vectors=wide,
+        within=within,
     )
     return face_ids, constraints, labels
 
@@ -220,9 +244,11 @@ def preview_people(catalog: Catalog, algorithm: str, threshold: float | None) ->
 def split_proposal(catalog: Catalog, person_id: int, threshold: float) -> list[list[int]]:
     """The groups one person's faces would split into, largest first (a preview; apply it
     with ``Editor.split_groups``): the library's own grouping, by its version's rules, with
-    this person's faces set free, at ``threshold``. The whole library is clustered, not
-    the person alone: the grouping's ratio tests weigh each group against the other
-    people (alone, Madonna merged with Katy Perry split into 3 at 0.525, Madonna in 2)."""
+    this person's faces set free, at ``threshold``. Not the person alone: the grouping's
+    ratio tests weigh each group against the other people (alone, Madonna merged with
+    Katy Perry split into 3 at 0.525, Madonna in 2); but only the people around it
+    (cluster.context_region), not the whole library (at 10^5 faces most of the time
+    went into attaching other people's small groups)."""
     members = frozenset(catalog.faces_of_person(person_id))
     if len(members) < 2:
         return [sorted(members)]
