@@ -81,7 +81,7 @@ def _to_photo(image: Image.Image, max_side: int | None) -> Photo:
         # photo's short side >= max_side and so decode it much larger than needed.
         ratio = max_side / max(width, height)
         image.draft("RGB", (round(image.width * ratio), round(image.height * ratio)))
-    image = ImageOps.exif_transpose(image) or image
+    ImageOps.exif_transpose(image, in_place=True)  # no copy of an upright photo (1 % of a scan)
     if image.mode != "RGB":
         image = _flatten(image)
     if max_side and max(image.size) > max_side:
