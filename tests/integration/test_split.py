@@ -90,4 +90,4 @@ def test_split_groups_as_the_whole_library_would(cfp_catalog: Catalog) -> None:
     cases = 2 * len(people) * len(THRESHOLDS)
     assert cases == 96
     assert split >= 55  # measured: 61 proposals of more than one group
-    assert smaller >= 85  # measured: 92 regions smaller than the library
+    assert smaller >= 90  # measured: all 96 regions smaller than the library
