@@ -166,7 +166,7 @@ def context_region(
     region come too, closed over the same links and groups, WITNESS_RINGS times (one
     ring left a cfp-dev profile out that joins its person by a margin of 0.001).
     Closing over links up to the attach reach instead joined 60 % of a synthetic 10^5
-    library into one region; with two rings a person's region there is 0.1-4 % of it.
+    library into one region; with two rings a person's region there is 0.5-4.5 % of it.
     """
     n = idx.shape[0]
     rows = np.repeat(np.arange(n), idx.shape[1])
