@@ -219,10 +219,13 @@ class Editor:
         if person_id is None:
             person_id = self.next_person_id()
             change.persons[person_id] = (None, 0)
-        for face_id in self.catalog.faces_of_person(person_id):
-            change.faces[face_id] = (person_id, 1, 0)
+        placed = (person_id, 1, 0)
+        own = self.catalog.face_state(self.catalog.faces_of_person(person_id))
+        # Faces already locked here are left out: one "Yes" into a person of thousands
+        # rewrote and logged every one of them again.
+        change.faces = {face: placed for face, state in own.items() if state != placed}
         for face_id in face_ids:
-            change.faces[face_id] = (person_id, 1, 0)
+            change.faces[face_id] = placed
         self.apply(label or f"Move {count(len(face_ids), 'face')}", change)
         return person_id
 
