@@ -129,7 +129,7 @@ class LibraryController(QObject):
         self._closing = False
         self._live = QTimer(self, interval=LIVE_REFRESH_MS)
         self._live.timeout.connect(self.refresh)
-        gc.freeze()  # the modules and the window, built by now, live as long as the app
+        gc.freeze()  # the modules imported by now live as long as the app
 
     # ================================================================ what may run
     def running(self) -> set[Activity]:
